@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AppsConfig(AppConfig):
+    name = "apps"
+    verbose_name = "Apps and deployments"

@@ -1,0 +1,235 @@
+"""Berth's settings: every value an operator sets comes from the environment.
+
+The names in the README's settings table are fixed so scripts can rely on them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+
+from paas.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional,
+    env_str,
+    secret_key,
+)
+
+# Lets admin and other generic classes be subscripted for the type checker.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = secret_key(DATA_DIR)
+DEBUG = env_bool("BERTH_DEBUG", False)
+
+BERTH_ROOT_DOMAIN = env_str("BERTH_ROOT_DOMAIN", "localhost").lower().rstrip(".")
+BERTH_NAMESPACE = env_str("BERTH_NAMESPACE", "berth")
+BERTH_GATEWAY = env_choice("BERTH_GATEWAY", "nginx", ("nginx", "external"))
+BERTH_GATEWAY_IMAGE = env_str("BERTH_GATEWAY_IMAGE", "nginx:1.27.3-alpine")
+BERTH_GATEWAY_HTTP_PORT = env_int("BERTH_GATEWAY_HTTP_PORT", 80)
+BERTH_GATEWAY_HTTPS_PORT = env_int("BERTH_GATEWAY_HTTPS_PORT", 443)
+BERTH_GATEWAY_DIR = Path(env_str("BERTH_GATEWAY_DIR", str(DATA_DIR / "gateway"))).resolve()
+BERTH_ADVERTISE_ADDR = env_optional("BERTH_ADVERTISE_ADDR")
+BERTH_WEB_PORT = env_int("BERTH_WEB_PORT", 8000, minimum=1, maximum=65535)
+# Subdomain of the root domain the gateway routes to the portal when Berth runs
+# as a swarm service; empty means the portal is not routed by the gateway.
+BERTH_PORTAL_SUBDOMAIN = env_str("BERTH_PORTAL_SUBDOMAIN", "berth")
+# Prefix length of the shared overlay network: /20 holds about 4000 tasks.
+BERTH_NETWORK_PREFIX = env_int("BERTH_NETWORK_PREFIX", 20, minimum=8, maximum=28)
+BERTH_NETWORK_SUBNET = env_optional("BERTH_NETWORK_SUBNET")
+DOCKER_HOST = env_optional("DOCKER_HOST")
+BERTH_DOCKER_TIMEOUT = env_int("BERTH_DOCKER_TIMEOUT", 60, minimum=1)
+# Host-path bind mounts for trusted teams are allowed only under these prefixes.
+BERTH_BIND_PREFIXES = env_list("BERTH_BIND_PREFIXES", [])
+BERTH_HOST_PORT_RANGE = env_str("BERTH_HOST_PORT_RANGE", "10000-20000")
+BERTH_INVITE_DAYS = env_int("BERTH_INVITE_DAYS", 7, minimum=1)
+
+ALLOWED_HOSTS = env_list(
+    "BERTH_ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]", f".{BERTH_ROOT_DOMAIN}"],
+)
+CSRF_TRUSTED_ORIGINS = env_list("BERTH_CSRF_TRUSTED_ORIGINS", [])
+if env_bool("BERTH_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+SESSION_COOKIE_SECURE = env_bool("BERTH_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "paas",
+    "apps",
+    "nodes",
+    "routing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "paas.middleware.CurrentTeamMiddleware",
+]
+
+ROOT_URLCONF = "paas.urls"
+WSGI_APPLICATION = "paas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "paas.context_processors.berth",
+            ],
+        },
+    },
+]
+
+_database_url = env_optional("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "berth.sqlite3"),
+            "OPTIONS": {
+                # WAL lets the worker write while the portal reads.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            # A file, not memory: a real Celery worker in the tests shares it.
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Accounts: username or email with a password; sign-up is open only for the
+# first account (the operator) and for holders of an invitation.
+ACCOUNT_ADAPTER = "paas.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_GET = False
+LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_URL = "account_login"
+EMAIL_BACKEND = env_str("BERTH_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "paas.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "paas.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Berth API",
+    "DESCRIPTION": "Deploy and run apps on Docker Swarm. Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Served from the package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("BERTH_TASK_SOFT_TIME_LIMIT", 1500, minimum=10)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task acknowledged late is redelivered after this many seconds if its worker
+# died; it must exceed the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_TIMEZONE = "UTC"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("BERTH_LOG_LEVEL", "INFO")},
+    "loggers": {"docker": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,171 @@
+"""Shared fixtures: personas, API clients, a real Celery worker, a real swarm, a browser."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.support.personas import Personas, build_personas
+from tests.support.services import unavailable
+
+ARTIFACTS = Path(
+    os.environ.get("BERTH_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts")
+)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any) -> None:
+    # A fast hasher (personas make seven users per test) and static files from
+    # the finders, so tests need no collectstatic.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def people(db: None) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(db: None) -> Callable[..., APIClient]:
+    """An API client holding a fresh token of ``team`` with ``scopes``."""
+    from paas import services
+
+    def make(team: Any, scopes: str = "read,deploy,admin") -> APIClient:
+        _, raw = services.create_token(team=team, name="test", scopes=scopes, principal=None)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make
+
+
+# --- Redis and a real Celery worker -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+    from django.conf import settings
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        unavailable(
+            f"Redis at {settings.REDIS_URL} does not answer ({exc}); run scripts/services.sh"
+        )
+    return str(settings.REDIS_URL)
+
+
+@pytest.fixture
+def celery_worker(redis_url: str, transactional_db: None) -> Iterator[Any]:
+    """A real worker (solo pool, in a thread) consuming from the real Redis broker.
+
+    Use it from tests marked ``django_db(transaction=True)``: the worker has its
+    own database connection and sees only committed rows.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from paas.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+# --- a real Docker engine in swarm mode --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine() -> Any:
+    """The Docker SDK client of the local engine, in swarm mode (initialised if it was in none)."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        unavailable(f"no Docker engine answers ({exc}); run scripts/services.sh")
+    if client.info()["Swarm"]["LocalNodeState"] != "active":
+        from tests.support.swarm import advertise_address
+
+        client.swarm.init(advertise_addr=advertise_address())
+    return client
+
+
+@pytest.fixture
+def namespace(engine: Any, settings: Any) -> Iterator[str]:
+    """A per-test namespace; everything labelled with it is removed afterwards."""
+    from tests.support.swarm import remove_namespace
+
+    name = f"t{secrets.token_hex(3)}"
+    settings.BERTH_NAMESPACE = name
+    yield name
+    remove_namespace(engine, name)
+
+
+# --- the browser -------------------------------------------------------------------
+
+
+CHROMIUM = os.environ.get("BERTH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        unavailable(f"no Chromium at {CHROMIUM}; install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Save a full-page screenshot under artifacts/<test name>/NN-<step>.png."""
+    folder = ARTIFACTS / request.node.name.replace("/", "_")
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def shoot(step: str) -> Path:
+        path = folder / f"{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return Path(path)
+
+    return shoot
