@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types pytest services clean bench
+.PHONY: run test lint types pytest services clean bench images
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var artifacts
+
+# Images for tests and registry-less hosts, made from this machine's Debian packages.
+images:
+	scripts/images.sh

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,25 @@ def engine() -> Any:
 
         client.swarm.init(advertise_addr=advertise_address())
     return client
+
+
+@dataclass(frozen=True)
+class TestImages:
+    web: str
+    nginx: str
+
+
+@pytest.fixture(scope="session")
+def images(engine: Any) -> TestImages:
+    """The locally made images (scripts/images.sh): a busybox web app and nginx."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "images.sh"
+    result = subprocess.run([str(script)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/images.sh failed:\n{result.stdout}\n{result.stderr}")
+    return TestImages(
+        web=os.environ.get("BERTH_TEST_WEB_IMAGE", "berth-test/web:1"),
+        nginx=os.environ.get("BERTH_TEST_NGINX_IMAGE", "berth-test/nginx:1"),
+    )
 
 
 @pytest.fixture
