@@ -1,0 +1,98 @@
+"""Following a deployment: new log lines, status changes and a progress line until it ends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from berth_cli.client import Api, app_path
+
+FINISHED = {"healthy", "failed", "rolled_back", "cancelled"}
+POLL_SECONDS = 1.0
+SPINNER = "|/-\\"
+
+
+def new_log_text(shown: str, log: str) -> str:
+    """What of ``log`` has not been shown yet.
+
+    The server may keep only the tail of a long log; then ``log`` no longer
+    starts with what was shown, and the text after the last shown lines is new.
+    """
+    if log.startswith(shown):
+        return log[len(shown) :]
+    tail = shown[-400:]
+    while tail:
+        at = log.rfind(tail)
+        if at != -1:
+            return log[at + len(tail) :]
+        cut = tail.find("\n", 1)
+        if cut == -1:
+            break
+        tail = tail[cut + 1 :]
+    return log
+
+
+@dataclass
+class Follower:
+    api: Api
+    app: str
+    number: int
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    sleep: Callable[[float], None] = time.sleep
+    shown: str = ""
+    status: str = ""
+    progress_width: int = 0
+
+    def _clear_progress(self) -> None:
+        if self.progress_width:
+            self.err.write("\r" + " " * self.progress_width + "\r")
+            self.progress_width = 0
+
+    def _progress(self, started: float, tick: int) -> None:
+        if not self.err.isatty():
+            return
+        elapsed = int(time.monotonic() - started)
+        line = f"{SPINNER[tick % len(SPINNER)]} #{self.number} {self.status} {elapsed // 60}:{elapsed % 60:02d}"
+        self._clear_progress()
+        self.err.write(line)
+        self.err.flush()
+        self.progress_width = len(line)
+
+    def _show(self, deployment: dict[str, Any]) -> None:
+        log = str(deployment.get("log") or "")
+        status = str(deployment.get("status") or "unknown")
+        unseen = new_log_text(self.shown, log)
+        # Hold a half-written last line back until it is complete (or the deployment ends).
+        text = unseen if status in FINISHED else unseen[: unseen.rfind("\n") + 1]
+        if text or status != self.status:
+            self._clear_progress()
+        if text:
+            self.out.write(text if text.endswith("\n") else text + "\n")
+        # ``unseen`` ends the log, so this is the log up to the end of what was printed.
+        self.shown = log[: len(log) - len(unseen) + len(text)]
+        if status != self.status:
+            self.out.write(f"--> {self.app} #{self.number}: {status.replace('_', ' ')}\n")
+            self.status = status
+        self.out.flush()
+
+    def run(self) -> dict[str, Any]:
+        """Poll until the deployment finishes; returns its last state."""
+        started = time.monotonic()
+        path = app_path(self.app, "deployments", self.number)
+        subject = f"deployment #{self.number} of app '{self.app}'"
+        tick = 0
+        try:
+            while True:
+                deployment = self.api.get(path, subject=subject)
+                self._show(deployment)
+                if self.status in FINISHED:
+                    return dict(deployment)
+                self._progress(started, tick)
+                tick += 1
+                self.sleep(POLL_SECONDS)
+        finally:
+            self._clear_progress()
