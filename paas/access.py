@@ -124,6 +124,15 @@ def get_for_principal(
     return obj
 
 
+def get_team(principal: Principal, level: Level = Level.READ, **lookup: Any) -> Team:
+    """A team the principal belongs to (e.g. ``slug=...``); 404 for outsiders, 403 below ``level``."""
+    team = Team.objects.filter(pk__in=principal.team_ids(), **lookup).first()
+    if team is None:
+        raise Http404
+    principal.require(team, level)
+    return team
+
+
 def client_ip(request: Any) -> str | None:
     from django.conf import settings
 

@@ -5,33 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 
 from paas import services
-from paas.access import Principal
+from paas.access import Principal, client_ip
+from paas.middleware import SESSION_KEY
+from paas.models import Invitation
 
 INVITE_SESSION_KEY = "berth_invite"
 
 
-def _pending_invite(request: HttpRequest) -> str | None:
+def pending_invitation(request: HttpRequest) -> tuple[Invitation, str] | None:
+    """The open invitation whose link this browser opened (see the invite page), if any."""
     secret = request.session.get(INVITE_SESSION_KEY)
     if not secret:
         return None
     try:
-        services.find_open_invitation(secret)
+        return services.find_open_invitation(secret), str(secret)
     except ValidationError:
         return None
-    return str(secret)
+
+
+def is_first_account() -> bool:
+    return not get_user_model().objects.exists()
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        if not get_user_model().objects.exists():
-            return True
-        return _pending_invite(request) is not None
+        return is_first_account() or pending_invitation(request) is not None
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # Signing in with an invitation pending goes back to it, to accept it.
+        pending = pending_invitation(request)
+        if pending is not None:
+            return reverse("invite", kwargs={"secret": pending[1]})
+        return str(super().get_login_redirect_url(request))
 
     @transaction.atomic
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
@@ -41,9 +54,21 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             user.is_staff = True
             user.is_superuser = True
         user.save()
-        secret = _pending_invite(request)
-        if secret is not None:
-            principal = Principal(user=user, ip=request.META.get("REMOTE_ADDR"))
-            services.accept_invitation(secret=secret, user=user, principal=principal)
+        pending = pending_invitation(request)
+        if pending is not None:
+            principal = Principal(user=user, ip=client_ip(request))
+            membership = services.accept_invitation(
+                secret=pending[1], user=user, principal=principal
+            )
             request.session.pop(INVITE_SESSION_KEY, None)
+            # Land in the team the invitation was for.
+            request.session[SESSION_KEY] = membership.team_id
+            messages.success(
+                request,
+                f"Welcome to {membership.team.name}: you joined as {membership.get_role_display().lower()}.",
+            )
+        elif first:
+            messages.success(
+                request, "You are the operator of this Berth. Create a team to get started."
+            )
         return user

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from paas.models import Membership
+from paas.models import Membership, Role
 
 
 def berth(request: HttpRequest) -> dict[str, Any]:
@@ -13,7 +13,12 @@ def berth(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         membership = getattr(request, "membership", None)
-        context["current_membership"] = membership if membership else None
+        current = membership if membership else None
+        context["current_membership"] = current
+        context["current_is_admin"] = current is not None and current.role in (
+            Role.OWNER,
+            Role.ADMIN,
+        )
         context["my_memberships"] = Membership.objects.select_related("team").filter(
             user_id=user.pk
         )

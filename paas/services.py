@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,9 +25,11 @@ from paas.secrets import digest, matches, new_secret
 
 TEAM_NAME_RE = re.compile(r"^[\w][\w .'-]{0,59}$")
 TOKEN_PREFIX = "berth_"  # noqa: S105 - a public marker, not a secret
+MAX_INVITE_DAYS = 90
 
 
-def _clean_team_name(name: str) -> tuple[str, str]:
+def _clean_team_name(name: str, *, team: Team | None = None) -> tuple[str, str]:
+    """The tidied name and its slug; ``team`` is the one being renamed (its own slug is free)."""
     name = " ".join(name.split())
     if not TEAM_NAME_RE.match(name):
         raise ValidationError(
@@ -35,7 +38,10 @@ def _clean_team_name(name: str) -> tuple[str, str]:
     slug = slugify(name)[:40].strip("-")
     if not slug:
         raise ValidationError({"name": "The name needs at least one letter or digit."})
-    if Team.objects.filter(slug=slug).exists():
+    taken = Team.objects.filter(slug=slug)
+    if team is not None:
+        taken = taken.exclude(pk=team.pk)
+    if taken.exists():
         raise ValidationError({"name": f"A team named {name!r} already exists."})
     return name, slug
 
@@ -56,7 +62,7 @@ def create_team(*, name: str, principal: Principal) -> Team:
 def rename_team(*, team: Team, name: str, principal: Principal) -> Team:
     principal.require(team, Level.ADMIN)
     old = team.name
-    team.name, team.slug = _clean_team_name(name)
+    team.name, team.slug = _clean_team_name(name, team=team)
     team.save(update_fields=["name", "slug"])
     audit.record(principal, "team.rename", team=team, target=team, data={"from": old})
     return team
@@ -124,8 +130,15 @@ def create_invitation(
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if role == Role.OWNER:
         principal.require(team, Level.OWNER)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": "Enter a valid email address."}) from None
+    days = settings.BERTH_INVITE_DAYS if days is None else days
+    if not 1 <= days <= MAX_INVITE_DAYS:
+        raise ValidationError({"days": f"Choose between 1 and {MAX_INVITE_DAYS} days."})
     secret = new_secret()
-    days = days or settings.BERTH_INVITE_DAYS
     invitation = Invitation.objects.create(
         team=team,
         role=role,
@@ -142,10 +155,11 @@ def find_open_invitation(secret: str) -> Invitation:
     """The invitation a link's secret opens, or a ValidationError saying why not."""
     invitation = Invitation.objects.select_related("team").filter(token_hash=digest(secret)).first()
     if invitation is None:
-        raise ValidationError("This invitation link is not valid.")
+        raise ValidationError("This invitation link is not valid.", code="unknown")
     state = invitation.state
     if state != "open":
-        raise ValidationError(f"This invitation has been {state}; ask for a new one.")
+        # The code (expired, accepted, revoked) lets a page answer 410 rather than 404.
+        raise ValidationError(f"This invitation has been {state}; ask for a new one.", code=state)
     return invitation
 
 
@@ -158,7 +172,9 @@ def accept_invitation(*, secret: str, user: User, principal: Principal | None) -
         accepted_at=timezone.now(), accepted_by=user
     )
     if claimed != 1:
-        raise ValidationError("This invitation has been accepted; ask for a new one.")
+        raise ValidationError(
+            "This invitation has been accepted; ask for a new one.", code="accepted"
+        )
     membership, created = Membership.objects.get_or_create(
         team=invitation.team, user_id=user.pk, defaults={"role": invitation.role}
     )

@@ -1,0 +1,1 @@
+"""Portal pages, one module per topic; routes in ``paas.portal_urls``."""
