@@ -37,11 +37,19 @@ BERTH_GATEWAY_IMAGE = env_str("BERTH_GATEWAY_IMAGE", "nginx:1.27.3-alpine")
 BERTH_GATEWAY_HTTP_PORT = env_int("BERTH_GATEWAY_HTTP_PORT", 80)
 BERTH_GATEWAY_HTTPS_PORT = env_int("BERTH_GATEWAY_HTTPS_PORT", 443)
 BERTH_GATEWAY_DIR = Path(env_str("BERTH_GATEWAY_DIR", str(DATA_DIR / "gateway"))).resolve()
+# The same folder as the engine's host sees it, when Berth itself runs in a
+# container (the gateway bind-mounts it); empty means BERTH_GATEWAY_DIR.
+BERTH_GATEWAY_HOST_DIR = env_optional("BERTH_GATEWAY_HOST_DIR")
+# The unprivileged user the gateway's nginx workers run as (must exist in the image).
+BERTH_GATEWAY_USER = env_str("BERTH_GATEWAY_USER", "nginx")
 BERTH_ADVERTISE_ADDR = env_optional("BERTH_ADVERTISE_ADDR")
 BERTH_WEB_PORT = env_int("BERTH_WEB_PORT", 8000, minimum=1, maximum=65535)
 # Subdomain of the root domain the gateway routes to the portal when Berth runs
 # as a swarm service; empty means the portal is not routed by the gateway.
 BERTH_PORTAL_SUBDOMAIN = env_str("BERTH_PORTAL_SUBDOMAIN", "berth")
+# host:port the gateway proxies the portal's subdomain to (e.g. tasks.berth-web:8000
+# when the portal runs as a swarm service); empty: the portal is not routed.
+BERTH_PORTAL_UPSTREAM = env_optional("BERTH_PORTAL_UPSTREAM")
 # Prefix length of the shared overlay network: /20 holds about 4000 tasks.
 BERTH_NETWORK_PREFIX = env_int("BERTH_NETWORK_PREFIX", 20, minimum=8, maximum=28)
 BERTH_NETWORK_SUBNET = env_optional("BERTH_NETWORK_SUBNET")
@@ -223,6 +231,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# The swarm's nodes as the portal shows them; the gateway put back if it was removed.
+CELERY_BEAT_SCHEDULE["nodes-sync"] = {"task": "nodes.tasks.sync_nodes", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["gateway-check"] = {"task": "routing.tasks.check_gateway", "schedule": 60.0}
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -127,3 +127,16 @@ def ping() -> bool:
         return bool(call(client().ping, retries=0))
     except EngineError:
         return False
+
+
+def exec_in(container_id: str, cmd: list[str], *, retries: int = 1) -> tuple[int, str]:
+    """Run ``cmd`` in a running container; returns the exit code and the combined output."""
+
+    def run() -> tuple[int, str]:
+        container = client().containers.get(container_id)
+        result = container.exec_run(cmd, stdout=True, stderr=True)
+        output = result.output
+        text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
+        return int(result.exit_code or 0), text
+
+    return call(run, retries=retries)

@@ -139,6 +139,38 @@ def namespace(engine: Any, settings: Any) -> Iterator[str]:
     remove_namespace(engine, name)
 
 
+@pytest.fixture
+def gateway(namespace: str, images: TestImages, settings: Any, db: None, tmp_path: Path) -> Any:
+    """A running Berth gateway (nginx service + apps network) for ``namespace``.
+
+    Bootstrapped on free host ports; returns a ``tests.support.gateway.Gateway``
+    with ``http_port`` and ``get(host, path)`` / ``wait_for(host, path)``.
+    Route apps with ``routing.gateway.apply_route``; their services must join
+    ``gateway.network`` (dnsrr endpoint mode). Removed with the namespace.
+    """
+    from routing.bootstrap import bootstrap
+    from tests.support.gateway import Gateway, free_port
+
+    settings.BERTH_GATEWAY = "nginx"
+    settings.BERTH_GATEWAY_IMAGE = images.nginx
+    settings.BERTH_GATEWAY_USER = "www-data"
+    settings.BERTH_GATEWAY_DIR = tmp_path / "gateway"
+    settings.BERTH_GATEWAY_HOST_DIR = None
+    settings.BERTH_PORTAL_UPSTREAM = None
+    settings.BERTH_GATEWAY_HTTP_PORT = free_port()
+    settings.BERTH_GATEWAY_HTTPS_PORT = free_port()
+    bootstrap()
+    from paas import naming
+
+    return Gateway(
+        namespace=namespace,
+        http_port=settings.BERTH_GATEWAY_HTTP_PORT,
+        https_port=settings.BERTH_GATEWAY_HTTPS_PORT,
+        network=naming.apps_network(),
+        folder=str(tmp_path / "gateway" / namespace),
+    )
+
+
 # --- the browser -------------------------------------------------------------------
 
 

@@ -1,0 +1,170 @@
+"""The gateway folder: live site files, staging, external output, and the lock.
+
+Layout under ``<BERTH_GATEWAY_DIR>/<namespace>/`` (mounted read-only at
+``/etc/berth`` in the gateway container)::
+
+    nginx.conf          the gateway's main config (includes sites/*.conf)
+    sites/<app>.conf    the last good file of each routed app
+    sites/_portal.conf  the portal's server block, when routed
+    staging/<run>/      files being checked with nginx -t (removed after)
+    external/nginx/     server blocks for an external nginx (BERTH_GATEWAY=external)
+    external/traefik/   Traefik file-provider documents (BERTH_GATEWAY=external)
+    .lock               serialises changes and reloads across processes
+
+One folder per namespace, so two installations sharing a data folder never
+touch each other's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from routing.render import CONTAINER_ROOT
+
+PORTAL_FILE = "_portal.conf"
+RELOAD_PENDING = ".reload-pending"
+
+
+class LockTimeout(Exception):
+    """Another process held the gateway lock for too long."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def main_conf(self) -> Path:
+        return self.root / "nginx.conf"
+
+    @property
+    def sites(self) -> Path:
+        return self.root / "sites"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "staging"
+
+    @property
+    def external_nginx(self) -> Path:
+        return self.root / "external" / "nginx"
+
+    @property
+    def external_traefik(self) -> Path:
+        return self.root / "external" / "traefik"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def reload_pending(self) -> Path:
+        return self.root / RELOAD_PENDING
+
+    def site(self, name: str) -> Path:
+        return self.sites / f"{name}.conf"
+
+    def in_container(self, path: Path) -> str:
+        """Where ``path`` (under the root) is seen inside the gateway container."""
+        return f"{CONTAINER_ROOT}/{path.relative_to(self.root).as_posix()}"
+
+    def ensure(self) -> None:
+        for folder in (self.sites, self.staging):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def layout(namespace: str | None = None) -> Layout:
+    ns = namespace or str(settings.BERTH_NAMESPACE)
+    return Layout(root=Path(settings.BERTH_GATEWAY_DIR) / ns)
+
+
+def host_root(namespace: str | None = None) -> Path:
+    """The gateway folder as the engine's host sees it (for the bind mount)."""
+    ns = namespace or str(settings.BERTH_NAMESPACE)
+    base = settings.BERTH_GATEWAY_HOST_DIR or settings.BERTH_GATEWAY_DIR
+    return Path(base) / ns
+
+
+def read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds it; readers never see half a file.
+
+    Returns whether the file changed.
+    """
+    if read(path) == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary.write_text(text)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+    return True
+
+
+def remove(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def live_sites(lay: Layout) -> dict[str, Path]:
+    """App name -> live file (the portal's file is not an app)."""
+    if not lay.sites.is_dir():
+        return {}
+    return {
+        path.stem: path
+        for path in lay.sites.glob("*.conf")
+        if path.name != PORTAL_FILE and not path.name.startswith(".")
+    }
+
+
+@contextlib.contextmanager
+def locked(lay: Layout, *, timeout: float = 120.0) -> Iterator[None]:
+    """Hold the namespace's gateway lock (web, worker and beat share the folder)."""
+    lay.root.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with open(lay.lock_file, "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LockTimeout(
+                        f"the gateway lock in {lay.root} was held for over {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def staging_dir(lay: Layout) -> Iterator[Path]:
+    """A fresh folder under staging/, removed afterwards whatever happens."""
+    lay.ensure()
+    folder = lay.staging / secrets.token_hex(6)
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

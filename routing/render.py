@@ -1,0 +1,282 @@
+"""Pure functions that turn routes into gateway config text (nginx and Traefik).
+
+Nothing here touches files, settings or the engine, so every shape of config is
+unit-tested as text. Every value placed into a config comes from a validated
+:class:`~routing.routes.Route` (DNS names, whole numbers) or from Berth itself,
+so no user input can add a directive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import yaml
+
+from routing.routes import Route, hostname_error, route_errors
+
+# Docker's embedded DNS inside every container on a user-defined network. Short
+# validity so a rolled task's old address is forgotten within seconds.
+RESOLVER = "resolver 127.0.0.11 valid=5s ipv6=off;\n    resolver_timeout 2s;"
+CONTAINER_ROOT = "/etc/berth"
+HEADER = "# Written by Berth"
+
+UNAVAILABLE_PAGE = (
+    "<!doctype html><html lang=en><head><meta charset=utf-8>"
+    '<meta name=viewport content="width=device-width">'
+    '<title>App unavailable</title></head><body style="font-family:sans-serif;'
+    'max-width:36em;margin:4em auto;padding:0 1em"><h1>This app is not running right now</h1>'
+    "<p>The app behind this address has no running instance, or none answered in time. "
+    "If you own it, check its deployments in Berth; it may be starting or scaled to zero.</p>"
+    "<p>Try again in a moment.</p></body></html>"
+)
+NO_APP_PAGE = (
+    "<!doctype html><html lang=en><head><meta charset=utf-8>"
+    '<meta name=viewport content="width=device-width">'
+    '<title>No app here</title></head><body style="font-family:sans-serif;'
+    'max-width:36em;margin:4em auto;padding:0 1em"><h1>No app here</h1>'
+    "<p>This address does not belong to any app on this Berth gateway. "
+    "Check the spelling of the address, or add it as a domain of your app.</p></body></html>"
+)
+
+
+class RenderError(ValueError):
+    """The input cannot be rendered safely (a bug in the caller: inputs are validated first)."""
+
+
+@dataclass(frozen=True)
+class MainConfig:
+    """What the gateway's own nginx.conf needs."""
+
+    namespace: str
+    # The unprivileged user nginx workers run as; it must exist in the image.
+    user: str = "nginx"
+    # Where the gateway folder is mounted inside the gateway container.
+    root: str = CONTAINER_ROOT
+    worker_connections: int = 4096
+
+
+def quote(text: str) -> str:
+    """An nginx single-quoted string; refuses characters nginx would interpret."""
+    if re.search(r"['\\$\x00-\x1f]", text):
+        raise RenderError("text for nginx must not hold quotes, backslashes, $ or control chars")
+    return f"'{text}'"
+
+
+def _check(route: Route) -> None:
+    errors = route_errors(route)
+    if errors:
+        raise RenderError("; ".join(errors))
+
+
+def main_conf(config: MainConfig, includes: Sequence[str] | None = None) -> str:
+    """The gateway's nginx.conf: global settings, the default server, and the sites.
+
+    ``includes`` lists the site files to include; None includes every file in
+    ``<root>/sites`` (the live set). The staged check passes an explicit list.
+    """
+    if not re.match(r"^[a-z_][a-z0-9_-]{0,31}$", config.user):
+        raise RenderError(f"{config.user!r} is not a user name")
+    if includes is None:
+        includes = [f"{config.root}/sites/*.conf"]
+    include_lines = "\n".join(f"    include {path};" for path in includes)
+    return f"""{HEADER} (namespace {config.namespace}); it is rewritten, do not edit.
+user {config.user};
+worker_processes auto;
+pid /tmp/berth-nginx.pid;
+error_log stderr warn;
+
+events {{
+    worker_connections {config.worker_connections};
+}}
+
+http {{
+    default_type application/octet-stream;
+    server_tokens off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 65s;
+    client_max_body_size 100m;
+    server_names_hash_bucket_size 256;
+    server_names_hash_max_size 65536;
+    log_format berth '$remote_addr $host [$time_local] "$request" $status '
+                     '$body_bytes_sent $request_time "$upstream_addr"';
+    access_log /dev/stdout berth;
+    {RESOLVER}
+
+    # Any host no app claims.
+    server {{
+        listen 80 default_server;
+        server_name _;
+        location = /_berth/health {{
+            access_log off;
+            default_type text/plain;
+            return 200 'ok';
+        }}
+        location / {{
+            default_type text/html;
+            return 404 {quote(NO_APP_PAGE)};
+        }}
+    }}
+
+{include_lines}
+}}
+"""
+
+
+def site_conf(route: Route, *, namespace: str, listen: int | None = 80) -> str:
+    """One app's server block: every hostname to ``tasks.<service>:<port>``.
+
+    The upstream is a variable, so nginx resolves it per request through
+    Docker's DNS (no swarm virtual IP, which needs IPVS) and starts even when
+    the app has no task. ``listen=None`` leaves the port to the including proxy.
+    """
+    _check(route)
+    return _server(
+        marker=f"berth-route {route.name}",
+        hostnames=route.hostnames,
+        upstream=f"tasks.{route.service}",
+        port=route.port,
+        websocket=route.websocket,
+        namespace=namespace,
+        listen=listen,
+    )
+
+
+def portal_conf(*, hostname: str, upstream: str, namespace: str) -> str:
+    """The portal's own server block, when Berth runs as a service behind its gateway.
+
+    ``upstream`` is ``host:port`` (a service name, a container or an address).
+    """
+    problem = hostname_error(hostname)
+    host, _, port = upstream.rpartition(":")
+    if problem:
+        raise RenderError(problem)
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$", host) or not port.isdigit():
+        raise RenderError(f"portal upstream {upstream!r} must be host:port")
+    if not 1 <= int(port) <= 65535:
+        raise RenderError(f"portal upstream port {port} is not between 1 and 65535")
+    return _server(
+        marker="berth-portal",
+        hostnames=(hostname,),
+        upstream=host,
+        port=int(port),
+        websocket=True,
+        namespace=namespace,
+        listen=80,
+    )
+
+
+def _server(
+    *,
+    marker: str,
+    hostnames: Sequence[str],
+    upstream: str,
+    port: int,
+    websocket: bool,
+    namespace: str,
+    listen: int | None,
+) -> str:
+    listen_line = f"    listen {listen};\n" if listen is not None else ""
+    # Idle websockets stay open up to an hour; plain requests get a minute.
+    timeout = "3600s" if websocket else "60s"
+    upgrade = (
+        "        proxy_set_header Upgrade $http_upgrade;\n"
+        "        proxy_set_header Connection $berth_connection;\n"
+        if websocket
+        else '        proxy_set_header Connection "close";\n'
+    )
+    connection = (
+        "    # Pass a websocket upgrade through; plain requests close upstream.\n"
+        "    set $berth_connection upgrade;\n"
+        '    if ($http_upgrade = "") {\n'
+        "        set $berth_connection close;\n"
+        "    }\n"
+        if websocket
+        else ""
+    )
+    names = " ".join(hostnames)
+    return f"""{HEADER} (namespace {namespace}); it is rewritten, do not edit.
+# {marker}
+# hostnames {names}
+server {{
+{listen_line}    server_name {names};
+    {RESOLVER}
+{connection}
+    location / {{
+        set $berth_upstream {upstream};
+        proxy_pass http://$berth_upstream:{port};
+        proxy_http_version 1.1;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Host $host;
+{upgrade}        proxy_connect_timeout 5s;
+        proxy_send_timeout {timeout};
+        proxy_read_timeout {timeout};
+        # A task that refuses (stopping during a rolling update) hands the
+        # request to the next address of the name.
+        proxy_next_upstream error timeout;
+        proxy_next_upstream_tries 3;
+        error_page 502 503 504 = @berth_unavailable;
+    }}
+
+    location @berth_unavailable {{
+        default_type text/html;
+        add_header Retry-After 5 always;
+        add_header Cache-Control no-store always;
+        return 503 {quote(UNAVAILABLE_PAGE)};
+    }}
+}}
+"""
+
+
+def site_route_name(text: str) -> str | None:
+    """The route name a rendered site file says it holds (None for other files)."""
+    match = re.search(r"^# berth-route ([a-z0-9-]+)$", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def site_hostnames(text: str) -> tuple[str, ...]:
+    match = re.search(r"^# hostnames (.*)$", text, re.MULTILINE)
+    return tuple(match.group(1).split()) if match else ()
+
+
+def _traefik_rule(hostnames: Sequence[str]) -> str:
+    rules = []
+    for hostname in hostnames:
+        if hostname.startswith("*."):
+            # Traefik v3 regular-expression syntax; one label in place of the star.
+            suffix = re.escape(hostname[2:])
+            rules.append(f"HostRegexp(`^[a-z0-9-]+\\.{suffix}$`)")
+        else:
+            rules.append(f"Host(`{hostname}`)")
+    return " || ".join(rules)
+
+
+def traefik_yaml(route: Route, *, namespace: str) -> str:
+    """A Traefik file-provider document routing the app's hostnames to its tasks."""
+    _check(route)
+    key = f"{namespace}-{route.name}"
+    document = {
+        "http": {
+            "routers": {
+                key: {
+                    "rule": _traefik_rule(route.hostnames),
+                    "service": key,
+                }
+            },
+            "services": {
+                key: {
+                    "loadBalancer": {
+                        "servers": [{"url": f"http://tasks.{route.service}:{route.port}"}],
+                        "passHostHeader": True,
+                    }
+                }
+            },
+        }
+    }
+    header = f"{HEADER} (namespace {namespace}); it is rewritten, do not edit.\n"
+    return header + yaml.safe_dump(document, sort_keys=False)

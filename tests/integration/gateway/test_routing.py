@@ -1,0 +1,53 @@
+"""Apps reached through the real gateway by Host header (real engine, real nginx)."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import gateway as gw
+from routing.routes import Route
+from tests.support.gateway import wait_tasks_running, web_service
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_an_app_is_reached_by_its_hostname(engine, images, gateway, namespace):
+    service = web_service(
+        engine,
+        name=f"{namespace}-app-shop",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+        env={"MESSAGE": "hello from shop"},
+    )
+    wait_tasks_running(service, 1)
+
+    result = gw.apply_route(
+        Route(name="shop", hostnames=("shop.example.test",), service=service.name, port=80)
+    )
+
+    assert result.ok, result.error
+    reply = gateway.wait_for("shop.example.test", "/cgi-bin/info")
+    assert reply.fact("message") == "hello from shop"
+    assert reply.fact("hostname")
+
+
+def test_an_app_with_no_running_task_gets_the_unavailable_page(gateway, namespace):
+    result = gw.apply_route(
+        Route(
+            name="idle", hostnames=("idle.example.test",), service=f"{namespace}-app-idle", port=80
+        )
+    )
+
+    assert result.ok, result.error
+    reply = gateway.get("idle.example.test", "/")
+    assert reply.status == 503
+    assert "not running right now" in reply.body
+    assert reply.headers.get("retry-after") == "5"
+
+
+def test_a_host_no_app_claims_gets_the_no_app_page(gateway):
+    reply = gateway.get("nobody.example.test", "/")
+
+    assert reply.status == 404
+    assert "No app here" in reply.body
