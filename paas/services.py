@@ -151,6 +151,13 @@ def create_invitation(
     return invitation, secret
 
 
+INVITATION_GONE = {
+    "accepted": "This invitation has already been accepted; ask for a new one.",
+    "expired": "This invitation has expired; ask for a new one.",
+    "revoked": "This invitation was revoked; ask for a new one.",
+}
+
+
 def find_open_invitation(secret: str) -> Invitation:
     """The invitation a link's secret opens, or a ValidationError saying why not."""
     invitation = Invitation.objects.select_related("team").filter(token_hash=digest(secret)).first()
@@ -159,7 +166,7 @@ def find_open_invitation(secret: str) -> Invitation:
     state = invitation.state
     if state != "open":
         # The code (expired, accepted, revoked) lets a page answer 410 rather than 404.
-        raise ValidationError(f"This invitation has been {state}; ask for a new one.", code=state)
+        raise ValidationError(INVITATION_GONE[state], code=state)
     return invitation
 
 
@@ -172,9 +179,7 @@ def accept_invitation(*, secret: str, user: User, principal: Principal | None) -
         accepted_at=timezone.now(), accepted_by=user
     )
     if claimed != 1:
-        raise ValidationError(
-            "This invitation has been accepted; ask for a new one.", code="accepted"
-        )
+        raise ValidationError(INVITATION_GONE["accepted"], code="accepted")
     membership, created = Membership.objects.get_or_create(
         team=invitation.team, user_id=user.pk, defaults={"role": invitation.role}
     )
