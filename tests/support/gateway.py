@@ -87,6 +87,7 @@ def web_service(
     namespace: str,
     replicas: int = 1,
     env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> Any:
     """The busybox test app as a swarm service the gateway can reach (dnsrr, on ``network``)."""
     import docker.types
@@ -94,6 +95,7 @@ def web_service(
     labels = {"berth.namespace": namespace, "berth.kind": "test-app"}
     return engine.services.create(
         image,
+        command,
         name=name,
         env=[f"{k}={v}" for k, v in (env or {}).items()],
         networks=[network],
@@ -101,7 +103,19 @@ def web_service(
         mode=docker.types.ServiceMode("replicated", replicas=replicas),
         labels=labels,
         container_labels=labels,
+        # busybox httpd as PID 1 ignores SIGTERM; do not wait 10 s for it.
+        stop_grace_period=1_000_000_000,
     )
+
+
+# The test app's command with one more CGI script, /cgi-bin/env, that prints the
+# request as CGI sees it (every header arrives as HTTP_<NAME>).
+ENV_APP = [
+    "sh",
+    "-c",
+    "mkdir -p /tmp && cp -r /www /w && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\nenv\\n'"
+    " > /w/cgi-bin/env && chmod +x /w/cgi-bin/env && exec httpd -f -p 80 -h /w",
+]
 
 
 def wait_tasks_running(service: Any, count: int, *, timeout: float = 60.0) -> None:
