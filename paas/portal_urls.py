@@ -1,6 +1,6 @@
 """Portal pages (server-rendered). Team pages live under /t/<slug>/ and use paas.portal.team_view."""
 
-from django.urls import path
+from django.urls import include, path
 
 from paas.views import audit, dashboard, health, invitations, members, teams, tokens
 
@@ -27,4 +27,6 @@ urlpatterns = [
     path("t/<slug:slug>/tokens/", tokens.token_list, name="team-tokens"),
     path("t/<slug:slug>/tokens/<int:pk>/revoke/", tokens.token_revoke, name="team-token-revoke"),
     path("t/<slug:slug>/audit/", audit.audit_log, name="team-audit"),
+    # Operator pages of the gateway and nodes.
+    path("", include("routing.urls")),
 ]

@@ -1,0 +1,90 @@
+"""The operators' gateway page."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from nodes.models import Node
+from routing import files, render
+from routing.models import GatewayState
+from routing.routes import Route
+
+URL = "/ops/gateway/"
+
+
+@pytest.fixture
+def gateway_state(db, settings, tmp_path):
+    settings.BERTH_GATEWAY_DIR = tmp_path
+    settings.BERTH_NAMESPACE = "berth"
+    route = Route(
+        name="shop", hostnames=("shop.example.com", "www.shop.example.com"), service="s", port=80
+    )
+    files.write_atomic(files.layout().site("shop"), render.site_conf(route, namespace="berth"))
+    Node.objects.create(
+        node_id="n1abc",
+        hostname="node-1",
+        role="manager",
+        availability="active",
+        state="ready",
+        cpus=2,
+        memory_bytes=2**31,
+    )
+    return GatewayState.objects.create(
+        namespace="berth",
+        service_name="berth-gateway",
+        image="nginx:1.27",
+        http_port=8080,
+        https_port=8443,
+        last_reload_at=timezone.now(),
+        last_error="shop: unknown directive",
+        last_error_at=timezone.now(),
+        bootstrapped_at=timezone.now(),
+    )
+
+
+def test_an_operator_sees_state_routes_nodes_and_the_last_error(client, people, gateway_state):
+    client.force_login(people.operator)
+
+    page = client.get(URL).content.decode()
+
+    assert "berth-gateway" in page
+    assert "HTTP 8080 · HTTPS 8443" in page
+    assert "shop.example.com, www.shop.example.com" in page
+    assert "node-1" in page
+    assert "shop: unknown directive" in page
+
+
+def test_the_nav_shows_the_gateway_link_to_operators_only(client, people, gateway_state):
+    client.force_login(people.operator)
+    assert 'href="/ops/gateway/"' in client.get("/").content.decode()
+
+    client.force_login(people.owner)
+    assert 'href="/ops/gateway/"' not in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("persona", ["owner", "developer", "viewer"])
+def test_team_members_who_are_not_operators_get_403(client, people, gateway_state, persona):
+    client.force_login(getattr(people, persona))
+
+    assert client.get(URL).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_it_refuses_post(client, people, gateway_state):
+    client.force_login(people.operator)
+
+    assert client.post(URL).status_code == 405
+
+
+def test_before_bootstrap_it_says_how_to_bootstrap(client, people, settings, tmp_path):
+    settings.BERTH_GATEWAY_DIR = tmp_path
+    client.force_login(people.operator)
+
+    assert "manage.py bootstrap" in client.get(URL).content.decode()
