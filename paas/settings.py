@@ -59,6 +59,26 @@ BERTH_DOCKER_TIMEOUT = env_int("BERTH_DOCKER_TIMEOUT", 60, minimum=1)
 BERTH_BIND_PREFIXES = env_list("BERTH_BIND_PREFIXES", [])
 BERTH_HOST_PORT_RANGE = env_str("BERTH_HOST_PORT_RANGE", "10000-20000")
 BERTH_INVITE_DAYS = env_int("BERTH_INVITE_DAYS", 7, minimum=1)
+# Apps and deployments.
+BERTH_MAX_INSTANCES = env_int("BERTH_MAX_INSTANCES", 50, minimum=1)
+# Seconds a rollout may take before the deployment fails and the old version is kept.
+BERTH_DEPLOY_TIMEOUT = env_int("BERTH_DEPLOY_TIMEOUT", 300, minimum=10)
+# Swarm watches each updated task this long for a failure before the update completes.
+BERTH_DEPLOY_MONITOR_SECONDS = env_int("BERTH_DEPLOY_MONITOR_SECONDS", 3, minimum=0)
+# A running deployment whose worker has not written a heartbeat for this long is failed.
+BERTH_DEPLOY_STALE_SECONDS = env_int("BERTH_DEPLOY_STALE_SECONDS", 90, minimum=10)
+BERTH_DEPLOY_LOG_LIMIT = env_int("BERTH_DEPLOY_LOG_LIMIT", 1_000_000, minimum=10_000)
+BERTH_HEALTH_INTERVAL_SECONDS = env_int("BERTH_HEALTH_INTERVAL_SECONDS", 2, minimum=1)
+# How long an app's task gets to stop after SIGTERM before it is killed.
+BERTH_STOP_GRACE_SECONDS = env_int("BERTH_STOP_GRACE_SECONDS", 10, minimum=0)
+# Try to pull an image that is not on the engine (off on air-gapped hosts).
+BERTH_PULL_IMAGES = env_bool("BERTH_PULL_IMAGES", True)
+BERTH_UPLOAD_LIMIT_MB = env_int("BERTH_UPLOAD_LIMIT_MB", 200, minimum=1)
+BERTH_TARBALL_MAX_MB = env_int("BERTH_TARBALL_MAX_MB", 1000, minimum=1)
+BERTH_TARBALL_MAX_FILES = env_int("BERTH_TARBALL_MAX_FILES", 20_000, minimum=1)
+BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
+# Fernet key for app secrets at rest; generated into the data folder when unset.
+BERTH_SECRETS_KEY = env_optional("BERTH_SECRETS_KEY")
 
 ALLOWED_HOSTS = env_list(
     "BERTH_ALLOWED_HOSTS",
@@ -231,6 +251,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE["apps-reconcile"] = {
+    "task": "apps.tasks.reconcile_apps",
+    "schedule": float(BERTH_RECONCILE_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["apps-reap-deployments"] = {
+    "task": "apps.tasks.reap_deployments",
+    "schedule": 15.0,
+}
 # The swarm's nodes as the portal shows them; the gateway put back if it was removed.
 CELERY_BEAT_SCHEDULE["nodes-sync"] = {"task": "nodes.tasks.sync_nodes", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["gateway-check"] = {"task": "routing.tasks.check_gateway", "schedule": 60.0}

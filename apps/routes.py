@@ -1,0 +1,81 @@
+"""Which hostnames reach an app, handed to the gateway (routing.gateway).
+
+An app is routed once it has a healthy deployment, at ``<app>.<root domain>``
+on the port that deployment runs with; internal apps are never routed. A route
+the gateway refuses leaves the app's other state alone and its error is kept
+on the app (``route_error``) for the portal and the API to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+
+from apps.models import App
+from paas import naming
+from paas.transport import EngineError
+from routing import gateway
+from routing.routes import GatewayUnavailable, Route
+
+log = logging.getLogger(__name__)
+
+
+def primary_host(app: App) -> str:
+    return f"{app.name}.{settings.BERTH_ROOT_DOMAIN}"
+
+
+def url(app: App) -> str:
+    if app.internal:
+        return ""
+    port = settings.BERTH_GATEWAY_HTTP_PORT
+    suffix = "" if port == 80 else f":{port}"
+    return f"http://{primary_host(app)}{suffix}/"
+
+
+def _config(app: App) -> dict[str, Any]:
+    current = app.current_deployment if app.current_deployment_id else None
+    return dict(current.config) if current is not None else {}
+
+
+def route_for(app: App) -> Route | None:
+    """The app's route, or None when it must not be routed (internal, or never deployed)."""
+    if app.current_deployment_id is None or app.deleting_at is not None:
+        return None
+    config = _config(app)
+    if config.get("internal", app.internal):
+        return None
+    return Route(
+        name=app.name,
+        hostnames=(primary_host(app),),
+        service=naming.app_service(app.name),
+        port=int(config.get("container_port") or app.container_port),
+    )
+
+
+def apply(app: App) -> str:
+    """Apply (or remove) the app's route; returns and stores the refusal, '' when fine."""
+    route = route_for(app)
+    try:
+        if route is None:
+            gateway.remove_route(app.name)
+            error = ""
+        else:
+            result = gateway.apply_route(route)
+            error = "" if result.ok else result.error
+    except (GatewayUnavailable, EngineError) as exc:
+        error = f"The gateway could not be reached: {exc}"
+    if error != app.route_error:
+        App.objects.filter(pk=app.pk).update(route_error=error)
+        app.route_error = error
+    if error:
+        log.warning("route of %s: %s", app.name, error)
+    return error
+
+
+def remove(app_name: str) -> None:
+    try:
+        gateway.remove_route(app_name)
+    except (GatewayUnavailable, EngineError) as exc:
+        log.warning("removing the route of %s: %s", app_name, exc)

@@ -1,0 +1,61 @@
+"""Reads of apps and deployments, scoped to what a principal may see.
+
+Every view and endpoint gets its app through :func:`get_app` (404 for
+outsiders, 403 below the level) and lists through :func:`apps_for`, whose
+query count does not grow with the number of apps.
+"""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from apps.models import App, AppSecret, Deployment
+from paas.access import Level, Principal, get_for_principal, visible
+
+
+def live_apps() -> QuerySet[App]:
+    return App.objects.filter(deleting_at__isnull=True)
+
+
+def with_latest(queryset: QuerySet[App]) -> QuerySet[App]:
+    """Annotate each app with its latest deployment's number and status (two subqueries)."""
+    latest = Deployment.objects.filter(app=OuterRef("pk")).order_by("-number")
+    return queryset.annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_status=Subquery(latest.values("status")[:1]),
+    )
+
+
+def apps_for(principal: Principal, *, team_id: int | None = None) -> QuerySet[App]:
+    queryset = visible(principal, live_apps()).select_related("team", "current_deployment")
+    if team_id is not None:
+        queryset = queryset.filter(team_id=team_id)
+    return with_latest(queryset).order_by("name")
+
+
+def get_app(principal: Principal, name: str, level: Level = Level.READ) -> App:
+    return get_for_principal(
+        principal,
+        live_apps().select_related("team", "current_deployment"),
+        level,
+        name=name,
+    )
+
+
+def deployments_of(app: App) -> QuerySet[Deployment]:
+    return (
+        Deployment.objects.filter(app=app).defer("log", "definition", "config").order_by("-number")
+    )
+
+
+def get_deployment(app: App, number: int) -> Deployment:
+    from django.http import Http404
+
+    deployment = Deployment.objects.filter(app=app, number=number).select_related("app").first()
+    if deployment is None:
+        raise Http404
+    return deployment
+
+
+def secrets_of(app: App) -> QuerySet[AppSecret]:
+    return AppSecret.objects.filter(app=app).defer("ciphertext").order_by("name")
