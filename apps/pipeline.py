@@ -190,13 +190,16 @@ class Pipeline:
             if self.heartbeat.cancelled.is_set():
                 raise Cancelled
 
-        engine.build(
-            plan.context,
-            dockerfile=plan.dockerfile,
-            tag=tag,
-            labels=builds.image_labels(self.app.name, deployment.pk),
-            on_output=output,
-        )
+        try:
+            engine.build(
+                plan.context,
+                dockerfile=plan.dockerfile,
+                tag=tag,
+                labels=builds.image_labels(self.app.name, deployment.pk),
+                on_output=output,
+            )
+        except (BuildFailed, EngineError) as exc:
+            raise BuildFailed(f"The build failed: {exc}") from None
         self.set(image=tag, built=True)
         self.log.line(f"Built {tag}")
         return tag
