@@ -145,11 +145,11 @@ def test_the_host_nginx_accepts_the_rendered_configs(tmp_path):
     )
     (sites / "_portal.conf").write_text(portal)
     conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        render.main_conf(
-            render.MainConfig(namespace="berth", user="www-data"), includes=[str(sites / "*.conf")]
-        )
+    main = render.main_conf(
+        render.MainConfig(namespace="berth", user="www-data"), includes=[str(sites / "*.conf")]
     )
+    # Keep the check's pid file out of the shared /tmp.
+    conf.write_text(main.replace("/tmp/berth-nginx.pid", str(tmp_path / "nginx.pid")))
 
     result = subprocess.run(
         [nginx, "-t", "-c", str(conf), "-p", str(tmp_path)],

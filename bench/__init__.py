@@ -1,0 +1,1 @@
+"""Benchmarks: each module here with a ``main()`` prints figures and writes JSON to bench/results/."""
