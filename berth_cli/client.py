@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -110,19 +110,24 @@ class Api:
                 reason = connection_reason(exc)
                 raise CliError(f"lost the connection to {self.url}: {reason}", USAGE) from exc
 
-    def list_all(self, path: str, *, subject: str | None = None) -> list[Any]:
-        """Every item of a list endpoint, following DRF's ``next`` links when paginated."""
+    def iter_items(self, path: str, *, subject: str | None = None) -> Iterator[Any]:
+        """The items of a list endpoint in the server's order, page by page (DRF's ``next``)."""
         data = self.get(path, subject=subject)
-        if isinstance(data, list):
-            return data
-        items = list(data.get("results", [])) if isinstance(data, dict) else []
-        while isinstance(data, dict) and data.get("next"):
-            data = self._json(self._next(str(data["next"]), subject))
-            items.extend(data.get("results", []) if isinstance(data, dict) else [])
-        return items
+        while True:
+            if isinstance(data, list):
+                yield from data
+                return
+            if not isinstance(data, dict):
+                return
+            yield from data.get("results") or []
+            following = data.get("next")
+            if not following:
+                return
+            data = self._json(self._next(str(following), subject))
 
     def _next(self, url: str, subject: str | None) -> requests.Response:
-        prefix = f"{self.url}/api/v1/"
-        if not url.startswith(prefix):
-            raise CliError(f"the server sent a next page outside {prefix}: {url}")
-        return self._send("GET", url[len(prefix) :], subject=subject)
+        # The server builds ``next`` from the request's host; keep talking to ours.
+        parts = urlsplit(url)
+        path = parts.path.split("/api/v1/", 1)[-1]
+        query = f"?{parts.query}" if parts.query else ""
+        return self._send("GET", path + query, subject=subject)

@@ -63,7 +63,7 @@ def _status_of(app: dict[str, Any]) -> str:
 
 
 def apps_list(args: argparse.Namespace) -> int:
-    apps = _api().list_all("apps/")
+    apps = list(_api().iter_items("apps/"))
     if not apps:
         print("No apps yet: create one with 'berth apps create NAME'.")
         return OK
@@ -136,7 +136,7 @@ def deploy(args: argparse.Namespace) -> int:
             how = "tracked by git" if selection.via_git else "in the folder"
             print(f"Uploading {len(selection.files)} files {how} ({_size(size)}) to {app}...")
             deployment = api.upload(
-                path, subject=subject, field="source", name="source.tar.gz", data=tarball
+                path, subject=subject, field="source", name=f"{folder.name}.tar.gz", data=tarball
             )
     print(f"Deployment #{deployment['number']} of {app} queued.")
     return _finish(api, app, deployment, follow=not args.no_follow)
@@ -176,14 +176,15 @@ def rollback(args: argparse.Namespace) -> int:
 
 
 def _previous_healthy(api: Api, app: str) -> int:
-    """The healthy deployment before the one that runs now."""
-    deployments = api.list_all(app_path(app, "deployments"), subject=_app_subject(app))
-    healthy = sorted(
-        (int(d["number"]) for d in deployments if d.get("status") == "healthy"), reverse=True
-    )
-    if len(healthy) < 2:
-        raise CliError(f"{app} has no earlier healthy deployment to roll back to")
-    return healthy[1]
+    """The latest healthy deployment older than the one running now."""
+    current = api.get(app_path(app), subject=_app_subject(app)).get("current_deployment")
+    if not current:
+        raise CliError(f"{app} runs no deployment yet: nothing to roll back from")
+    running = int(current["number"])
+    for deployment in api.iter_items(app_path(app, "deployments"), subject=_app_subject(app)):
+        if deployment.get("status") == "healthy" and int(deployment["number"]) < running:
+            return int(deployment["number"])
+    raise CliError(f"{app} has no healthy deployment before #{running} to roll back to")
 
 
 def _app_url(api: Api, app: str, *, quiet: bool = False) -> str | None:

@@ -18,8 +18,9 @@ SPINNER = "|/-\\"
 def new_log_text(shown: str, log: str) -> str:
     """What of ``log`` has not been shown yet.
 
-    The server may keep only the tail of a long log; then ``log`` no longer
-    starts with what was shown, and the text after the last shown lines is new.
+    A long log is cut by the server (its head and latest part kept, a marker
+    between); then ``log`` no longer starts with what was shown. The text after
+    the last shown lines is new; failing that, what follows the common head.
     """
     if log.startswith(shown):
         return log[len(shown) :]
@@ -32,7 +33,9 @@ def new_log_text(shown: str, log: str) -> str:
         if cut == -1:
             break
         tail = tail[cut + 1 :]
-    return log
+    pairs = enumerate(zip(shown, log, strict=False))
+    common = next((i for i, (a, b) in pairs if a != b), min(len(shown), len(log)))
+    return log[log.rfind("\n", 0, common) + 1 :]
 
 
 @dataclass

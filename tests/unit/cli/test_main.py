@@ -104,6 +104,8 @@ def test_the_installed_script_runs():
         ("step 1\n", "step 1\n", ""),
         # The server kept only the tail: what follows the last shown line is new.
         ("a\nb\nc\n", "[log truncated]\nb\nc\nd\n", "d\n"),
+        # The middle was cut: what follows the kept head is new.
+        ("head\nold 1\nold 2\n", "head\n[... cut ...]\nnew 9\n", "[... cut ...]\nnew 9\n"),
         # Nothing in common: show all of it rather than lose lines.
         ("a\n", "x\ny\n", "x\ny\n"),
     ],
