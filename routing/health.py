@@ -23,12 +23,16 @@ def check_gateway() -> str:
         return "external"
     lay = files.layout()
     report = bootstrap.Report()
-    if gateway.ensure_main_conf(lay):
+    conf_changed = gateway.ensure_main_conf(lay)
+    if conf_changed:
         report.did("main config rewritten")
     if bootstrap.find_gateway() is None:
         node_id = str(swarm.swarm_state().get("NodeID", ""))
         service_id = bootstrap.ensure_gateway(report, node_id)
         state.record_bootstrap(service_id=service_id, node_id=node_id)
+    elif conf_changed:
+        with files.locked(lay):
+            gateway.reload(gateway.gateway_container(), lay)
     if report.changed:
         message = "gateway repaired: " + "; ".join(report.lines)
         log.warning(message)
