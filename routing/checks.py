@@ -91,6 +91,26 @@ def _port_problems() -> list[str]:
     return problems
 
 
+def _image_problem() -> str | None:
+    """The gateway image must be on this engine (the gateway runs on this node), or pullable."""
+    image = settings.BERTH_GATEWAY_IMAGE
+    try:
+        transport.call(transport.client().images.get, image, retries=0)
+        return None
+    except transport.NotFound:
+        pass
+    if not getattr(settings, "BERTH_PULL_IMAGES", True):
+        return f"BERTH_GATEWAY_IMAGE {image!r} is not on this engine (and pulling is off)"
+    try:
+        transport.call(transport.client().images.pull, image, retries=0)
+    except transport.EngineError as exc:
+        return (
+            f"BERTH_GATEWAY_IMAGE {image!r} is not on this engine and could not be pulled "
+            f"({exc}); load or build it there, or name another image"
+        )
+    return None
+
+
 def check_settings() -> None:
     """Raise :class:`BootstrapError` listing every setting bootstrap cannot use."""
     problems: list[str] = []
@@ -118,8 +138,12 @@ def check_settings() -> None:
         # Settings first: the engine checks below would only add noise.
         raise BootstrapError("\n".join(problems))
     if settings.BERTH_GATEWAY == "nginx":
+        problems += _port_problems()
         if not settings.BERTH_GATEWAY_IMAGE:
             problems.append("BERTH_GATEWAY_IMAGE must name the nginx image")
-        problems += _port_problems()
+        else:
+            image = _image_problem()
+            if image:
+                problems.append(image)
     if problems:
         raise BootstrapError("\n".join(problems))

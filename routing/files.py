@@ -30,13 +30,14 @@ from pathlib import Path
 from django.conf import settings
 
 from routing.render import CONTAINER_ROOT
+from routing.routes import GatewayUnavailable
 
 PORTAL_FILE = "_portal.conf"
 RELOAD_PENDING = ".reload-pending"
 
 
-class LockTimeout(Exception):
-    """Another process held the gateway lock for too long."""
+class LockTimeout(GatewayUnavailable):
+    """Another process held the gateway lock for too long (transient, like the gateway being away)."""
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,18 @@ def test_external_mode_runs_no_gateway_and_writes_route_folders(
     assert (tmp_path / namespace / "external" / "nginx").is_dir()
     assert (tmp_path / namespace / "external" / "traefik").is_dir()
     assert engine.networks.get(naming.apps_network()).attrs["Attachable"] is True
+
+
+def test_a_gateway_image_that_is_not_there_is_refused_before_anything_changes(
+    engine, namespace, settings, tmp_path
+):
+    settings.BERTH_GATEWAY_IMAGE = f"berth-test/missing-{namespace}:1"
+    settings.BERTH_GATEWAY_DIR = tmp_path
+    settings.BERTH_GATEWAY_HTTP_PORT = free_port()
+    settings.BERTH_GATEWAY_HTTPS_PORT = free_port()
+
+    with pytest.raises(CommandError, match="is not on this engine"):
+        run_bootstrap()
+
+    assert boot.find_gateway() is None
+    assert engine.networks.list(names=[naming.apps_network()]) == []
