@@ -200,7 +200,13 @@ def remove_image(ref: str) -> bool:
 
 
 def service_logs(
-    name: str, *, tail: int, follow: bool, timestamps: bool = True, since: int = 0
+    name: str,
+    *,
+    tail: int | str,
+    follow: bool,
+    timestamps: bool = True,
+    since: int = 0,
+    details: bool = False,
 ) -> Iterator[bytes]:
     stream = call(
         api().service_logs,
@@ -211,6 +217,7 @@ def service_logs(
         tail=tail,
         timestamps=timestamps,
         since=since,
+        details=details,
         is_tty=False,
         retries=0,
     )

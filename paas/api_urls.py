@@ -1,6 +1,6 @@
 """/api/v1/: each Django app adds its routes here."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from paas.api import MeView
@@ -9,4 +9,5 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("apps.api_urls")),
 ]

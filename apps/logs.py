@@ -1,0 +1,113 @@
+"""App logs from swarm: the last lines of every task merged in time order, and following.
+
+The engine returns each task's tail separately; :func:`tail` merges them by
+timestamp. :func:`follow` prints the tail, then new lines as they come; when
+the engine's stream ends or times out it reconnects from the last line seen,
+so a quiet app does not end the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from apps import engine
+from paas import naming
+from paas.transport import EngineError, NotFound
+
+log = logging.getLogger(__name__)
+MAX_TAIL = 10_000
+FOLLOW_SECONDS = 3600
+_TASK = re.compile(r"com\.docker\.swarm\.task\.id=([a-z0-9]+)")
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: str
+    task: str
+    text: str
+
+    @property
+    def order(self) -> tuple[str, int]:
+        # RFC 3339 with nanoseconds whose trailing zeros are trimmed: compare parts.
+        seconds, _, fraction = self.timestamp.rstrip("Z").partition(".")
+        return seconds, int((fraction or "0").ljust(9, "0")[:9])
+
+    def render(self, *, timestamps: bool) -> str:
+        prefix = f"{self.timestamp} " if timestamps else ""
+        return f"{prefix}[{self.task[:8]}] {self.text}\n"
+
+
+def parse(raw: str) -> LogLine:
+    """One engine line: ``<timestamp> <details> <message>`` (details may be absent)."""
+    timestamp, _, rest = raw.partition(" ")
+    task = ""
+    if rest.startswith("com.docker."):
+        details, _, rest = rest.partition(" ")
+        found = _TASK.search(details)
+        task = found.group(1) if found else ""
+    return LogLine(timestamp, task, rest.rstrip("\n"))
+
+
+def lines(chunks: Iterable[bytes]) -> Iterator[LogLine]:
+    """Whole lines out of the stream's chunks (a long line may span several)."""
+    pending = ""
+    for chunk in chunks:
+        pending += chunk.decode(errors="replace")
+        *complete, pending = pending.split("\n")
+        for raw in complete:
+            if raw:
+                yield parse(raw)
+    if pending:
+        yield parse(pending)
+
+
+def _stream(app_name: str, *, tail: int | str, follow: bool, since: int = 0) -> Iterator[bytes]:
+    return engine.service_logs(
+        naming.app_service(app_name), tail=tail, follow=follow, since=since, details=True
+    )
+
+
+def tail(app_name: str, count: int) -> list[LogLine]:
+    """The last ``count`` lines of all the app's tasks together, oldest first."""
+    count = max(1, min(count, MAX_TAIL))
+    found = sorted(lines(_stream(app_name, tail=count, follow=False)), key=lambda line: line.order)
+    return found[-count:]
+
+
+def follow(
+    app_name: str, count: int, *, timestamps: bool, seconds: float = FOLLOW_SECONDS
+) -> Iterator[str]:
+    """The tail, then new lines until ``seconds`` pass or the client goes away."""
+    last: LogLine | None = None
+    for line in tail(app_name, count):
+        last = line
+        yield line.render(timestamps=timestamps)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        since = _epoch(last.timestamp) if last else int(time.time())
+        try:
+            for line in lines(_stream(app_name, tail="all", follow=True, since=since)):
+                if last is not None and line.order <= last.order:
+                    continue
+                last = line
+                yield line.render(timestamps=timestamps)
+                if time.monotonic() > deadline:
+                    return
+        except NotFound:
+            yield "[the app's service is gone]\n"
+            return
+        except (EngineError, OSError) as exc:
+            log.debug("log stream of %s ended: %s", app_name, exc)
+        except Exception as exc:  # the HTTP library's read timeout on a quiet app
+            log.debug("log stream of %s ended: %s", app_name, exc)
+        time.sleep(0.5)
+
+
+def _epoch(timestamp: str) -> int:
+    seconds = timestamp.rstrip("Z").partition(".")[0]
+    return int(datetime.fromisoformat(seconds + "+00:00").timestamp())

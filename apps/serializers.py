@@ -1,0 +1,161 @@
+"""API shapes of apps, secrets and deployments. Validation beyond types is the services'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps import routes
+from apps.models import SECRET_MASK, App, AppSecret, Deployment
+from paas.models import Team
+
+
+class DeploymentBriefSerializer(serializers.Serializer[Any]):
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class AppSerializer(serializers.ModelSerializer[App]):
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    url = serializers.SerializerMethodField()
+    current_deployment = serializers.SerializerMethodField()
+    latest_deployment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = App
+        fields = [
+            "name",
+            "team",
+            "url",
+            "instances",
+            "container_port",
+            "env",
+            "health_check_path",
+            "cpu_limit",
+            "cpu_reservation",
+            "memory_limit_mb",
+            "memory_reservation_mb",
+            "internal",
+            "placement",
+            "current_image",
+            "current_deployment",
+            "latest_deployment",
+            "route_error",
+            "last_repair",
+            "last_repair_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, app: App) -> str | None:
+        return routes.url(app) or None
+
+    def get_current_deployment(self, app: App) -> dict[str, Any] | None:
+        current = app.current_deployment
+        if current is None:
+            return None
+        return {"number": current.number, "status": current.status, "image": current.image}
+
+    def get_latest_deployment(self, app: App) -> dict[str, Any] | None:
+        number = getattr(app, "latest_number", None)
+        if number is None:
+            latest = app.deployments.order_by("-number").only("number", "status").first()
+            if latest is None:
+                return None
+            return {"number": latest.number, "status": latest.status}
+        return {"number": number, "status": getattr(app, "latest_status", "")}
+
+
+class AppSettingsSerializer(serializers.Serializer[Any]):
+    """The settings a request may change; all optional."""
+
+    instances = serializers.IntegerField(required=False)
+    container_port = serializers.IntegerField(required=False)
+    env = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    health_check_path = serializers.CharField(required=False, allow_blank=True)
+    cpu_limit = serializers.FloatField(required=False, allow_null=True)
+    cpu_reservation = serializers.FloatField(required=False, allow_null=True)
+    memory_limit_mb = serializers.IntegerField(required=False, allow_null=True)
+    memory_reservation_mb = serializers.IntegerField(required=False, allow_null=True)
+    internal = serializers.BooleanField(required=False)
+    placement = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class AppCreateSerializer(AppSettingsSerializer):
+    name = serializers.CharField(max_length=200, trim_whitespace=False, allow_blank=True)
+    team = serializers.SlugField(
+        required=False, help_text="Team slug (a token's own team if omitted)."
+    )
+
+
+class SecretSerializer(serializers.ModelSerializer[AppSecret]):
+    value = serializers.SerializerMethodField(method_name="masked")
+
+    class Meta:
+        model = AppSecret
+        fields = ["name", "value", "version", "updated_at"]
+        read_only_fields = fields
+
+    def masked(self, secret: AppSecret) -> str:
+        return SECRET_MASK
+
+
+class SecretWriteSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    value = serializers.CharField(trim_whitespace=False, write_only=True)
+
+
+class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
+    app = serializers.CharField(source="app.name", read_only=True)
+    rollback_of = serializers.IntegerField(
+        source="rollback_of.number", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "app",
+            "number",
+            "source",
+            "summary",
+            "image",
+            "built",
+            "status",
+            "reason",
+            "rollback_of",
+            "cancel_requested",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class DeploymentDetailSerializer(DeploymentSerializer):
+    class Meta(DeploymentSerializer.Meta):
+        fields = [*DeploymentSerializer.Meta.fields, "log", "log_truncated"]
+        read_only_fields = fields
+
+
+class DeploymentCreateSerializer(serializers.Serializer[Any]):
+    """Exactly one of: an image, a pasted captain-definition, or an uploaded tarball."""
+
+    image = serializers.CharField(required=False)
+    definition = serializers.CharField(required=False, trim_whitespace=False)
+    # DRF removes declared fields from the class, so this does not shadow Field.source.
+    source = serializers.FileField(  # type: ignore[assignment]
+        required=False, help_text="A tar or tar.gz (multipart)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [key for key in ("image", "definition", "source") if attrs.get(key)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Give exactly one of image, definition (a captain-definition) or source (a tarball)."
+            )
+        return attrs
