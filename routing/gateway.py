@@ -99,12 +99,24 @@ def gateway_container(*, wait: float = 15.0) -> str:
             raise GatewayUnavailable(f"the Docker engine did not answer: {exc}") from exc
         if found:
             return str(found[0].id)
+        if not _service_exists(service):
+            raise GatewayUnavailable(
+                f"there is no gateway service {service}; run `manage.py bootstrap`"
+            )
         if time.monotonic() > deadline:
             raise GatewayUnavailable(
                 f"the gateway service {service} has no running container on this node; "
                 "run `manage.py bootstrap` or look at the service's tasks"
             )
         time.sleep(0.2)
+
+
+def _service_exists(name: str) -> bool:
+    try:
+        found = transport.call(transport.client().services.list, filters={"name": name})
+    except transport.EngineError as exc:
+        raise GatewayUnavailable(f"the Docker engine did not answer: {exc}") from exc
+    return any(service.name == name for service in found)
 
 
 def _exec(container: str, cmd: list[str]) -> tuple[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing import gateway as gw
-from routing.routes import Route
+from routing.routes import GatewayUnavailable, Route
 from tests.support.gateway import wait_tasks_running, web_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -51,3 +51,11 @@ def test_a_host_no_app_claims_gets_the_no_app_page(gateway):
 
     assert reply.status == 404
     assert "No app here" in reply.body
+
+
+def test_apply_without_a_gateway_says_to_bootstrap(engine, namespace, settings, tmp_path):
+    settings.BERTH_GATEWAY = "nginx"
+    settings.BERTH_GATEWAY_DIR = tmp_path
+
+    with pytest.raises(GatewayUnavailable, match=r"manage\.py bootstrap"):
+        gw.apply_route(Route(name="shop", hostnames=("shop.example.test",), service="x", port=80))
