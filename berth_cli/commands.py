@@ -47,7 +47,7 @@ def _describe(me: dict[str, Any]) -> str:
 def login(args: argparse.Namespace) -> int:
     url = config.normalise_url(args.url)
     token = (args.token or _read_token()).strip()
-    me = Api(url, token).get("me/")
+    me = Api(url, token).get("me/", subject=f"the Berth API at {url}/api/v1/")
     if not isinstance(me, dict) or "teams" not in me:
         raise CliError(f"{url} answered /api/v1/me/ oddly: is it a Berth portal?", USAGE)
     path = config.save(config.Config(url=url, token=token))

@@ -32,7 +32,9 @@ def normalise_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CliError(f"not a portal URL: {url!r} (use https://host[:port])", USAGE)
-    return url.rstrip("/")
+    url = url.rstrip("/")
+    # The API's own address is a common paste; the portal's is what is kept.
+    return url.removesuffix("/api/v1")
 
 
 def _read(path: Path) -> dict[str, str]:

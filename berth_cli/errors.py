@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import Any
 
 # Exit codes: 1 when the server (or a deployment) said no, 2 when the command
 # could not be carried out at all (bad usage, no login, server unreachable).
 FAILED = 1
 USAGE = 2
+INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
 class CliError(Exception):
@@ -76,6 +78,12 @@ def connection_reason(exc: BaseException) -> str:
             nested.insert(0, reason)
         current = nested[0] if nested else (current.__cause__ or current.__context__)
     for item in reversed(stack):
+        if isinstance(item, ssl.SSLError):
+            if "WRONG_VERSION_NUMBER" in str(item):
+                return "it does not speak TLS on that port (http:// rather than https://?)"
+            if isinstance(item, ssl.SSLCertVerificationError):
+                return f"its TLS certificate was refused ({item.verify_message})"
+            return f"TLS failed ({item.reason or item})"
         if isinstance(item, socket.gaierror):
             return f"cannot resolve the host name ({str(item.strerror).lower()})"
         if isinstance(item, OSError) and item.strerror:
@@ -84,7 +92,5 @@ def connection_reason(exc: BaseException) -> str:
         text = str(item)
         if "timed out" in text.lower():
             return "timed out"
-        if "CERTIFICATE_VERIFY_FAILED" in text:
-            return "its TLS certificate could not be verified"
     last = stack[-1]
     return str(last).split(": ")[-1].strip() or type(last).__name__

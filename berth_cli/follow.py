@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from berth_cli.client import Api, app_path
+from berth_cli.errors import INTERRUPTED, CliError
 
 FINISHED = {"healthy", "failed", "rolled_back", "cancelled"}
 POLL_SECONDS = 1.0
@@ -97,5 +98,11 @@ class Follower:
                 self._progress(started, tick)
                 tick += 1
                 self.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            raise CliError(
+                f"stopped following; deployment #{self.number} of {self.app} goes on "
+                "on the server (its log is in the portal)",
+                INTERRUPTED,
+            ) from None
         finally:
             self._clear_progress()

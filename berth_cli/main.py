@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from berth_cli import __version__, commands
-from berth_cli.errors import FAILED, CliError
+from berth_cli.errors import FAILED, INTERRUPTED, CliError
 
 
 def _positive(text: str) -> int:
@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _fail(exc.message, exc.code)
     except KeyboardInterrupt:
-        return _fail("interrupted (a deployment already queued goes on on the server)", 130)
+        print(file=sys.stderr)  # end the line the ^C was echoed on
+        return INTERRUPTED
     except BrokenPipeError:
         # The reader (``| head``) left; nothing more to say to it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -119,6 +119,7 @@ def test_berth_deploys_a_folder_and_its_exit_code_follows_the_deployment(
     people: Any,
     live_server: Any,
     gateway: Any,
+    images: Any,
     celery_worker: Any,
     fast_deploys: None,
     built_images_removed: None,
@@ -190,6 +191,13 @@ def test_berth_deploys_a_folder_and_its_exit_code_follows_the_deployment(
     assert logs.returncode == 0, logs.stderr
     # busybox httpd -v logs each request it answered.
     assert "response:200" in logs.stdout, logs.stdout
+
+    # An image instead of the folder.
+    imaged = berth("deploy", "cliweb", "--image", images.web)
+    assert imaged.returncode == 0, imaged.stdout + imaged.stderr
+    assert "--> cliweb #5: healthy" in imaged.stdout
+    reply = gateway.wait_for(host, "/cgi-bin/info")
+    assert reply.fact("hostname")
 
     missing = berth("deploy", "nope", cwd=project)
     assert (missing.returncode, missing.stderr) == (1, "berth: app 'nope' not found\n")

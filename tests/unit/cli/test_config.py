@@ -68,6 +68,7 @@ def test_a_corrupt_file_is_one_clear_error(env):
         ("berth.example.com", "https://berth.example.com"),
         ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
         ("https://example.com/berth/", "https://example.com/berth"),
+        ("https://berth.example.com/api/v1/", "https://berth.example.com"),
     ],
 )
 def test_it_normalises_the_portal_url(given, expected):

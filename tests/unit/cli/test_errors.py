@@ -1,6 +1,9 @@
 """How failures read: one line, naming the thing, with the server's own words."""
 
+import http.server
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -79,3 +82,19 @@ def test_an_unknown_host_reads_as_such():
     with pytest.raises(requests.ConnectionError) as caught:
         requests.get("http://berth-cli-test.invalid/", timeout=5)
     assert connection_reason(caught.value).startswith("cannot resolve the host name")
+
+
+@pytest.fixture
+def plain_http_port() -> Iterator[int]:
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_to_a_plain_http_port_suggests_http(plain_http_port):
+    with pytest.raises(requests.exceptions.SSLError) as caught:
+        requests.get(f"https://127.0.0.1:{plain_http_port}/", timeout=5)
+    assert "http:// rather than https://" in connection_reason(caught.value)
