@@ -265,6 +265,11 @@ def bootstrap() -> Report:
             with files.locked(lay):
                 gateway.reload(gateway.gateway_container(), lay)
             report.did("gateway: reloaded with the new main config")
+        portal = gateway.apply_portal()
+        if portal is not None and portal.ok:
+            report.did(f"portal: routing is now {settings.BERTH_PORTAL_UPSTREAM or 'off'}")
+        elif portal is not None:
+            raise BootstrapError(f"the portal's route was refused: {portal.error}")
     synced = node_services.sync_nodes()
     report.saw(f"nodes: {synced.total} recorded")
     state.record_bootstrap(

@@ -333,6 +333,22 @@ def sync_routes(routes: Iterable[Route]) -> dict[str, RouteResult]:
     return results
 
 
+def apply_portal() -> RouteResult | None:
+    """Route the portal's subdomain (or stop routing it); None when nothing changed."""
+    if external():
+        return None
+    lay = files.layout()
+    text = portal_text()
+    with files.locked(lay):
+        current = files.read(lay.site(PORTAL))
+        if current == text:
+            return None
+        if text is None:
+            apply_changes(lay, {}, {PORTAL})
+            return RouteResult(ok=True)
+        return apply_changes(lay, {PORTAL: text}, set())[PORTAL]
+
+
 # --- beside an external proxy ------------------------------------------------------
 
 

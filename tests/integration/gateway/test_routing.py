@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from routing import gateway as gw
 from routing.routes import GatewayUnavailable, Route
@@ -59,3 +62,33 @@ def test_apply_without_a_gateway_says_to_bootstrap(engine, namespace, settings, 
 
     with pytest.raises(GatewayUnavailable, match=r"manage\.py bootstrap"):
         gw.apply_route(Route(name="shop", hostnames=("shop.example.test",), service="x", port=80))
+
+
+def test_the_portal_is_routed_at_its_subdomain_when_configured(
+    engine, images, gateway, namespace, settings
+):
+    portal = web_service(
+        engine,
+        name=f"{namespace}-web",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+        env={"MESSAGE": "portal"},
+    )
+    wait_tasks_running(portal, 1)
+    settings.BERTH_ROOT_DOMAIN = "example.test"
+    settings.BERTH_PORTAL_SUBDOMAIN = "berth"
+    settings.BERTH_PORTAL_UPSTREAM = f"tasks.{portal.name}:80"
+
+    output = io.StringIO()
+    call_command("bootstrap", stdout=output)
+
+    assert "portal: routing is now" in output.getvalue()
+    assert gateway.wait_for("berth.example.test", "/cgi-bin/info").fact("message") == "portal"
+    # An app sync leaves the portal's route alone.
+    gw.sync_routes([])
+    assert gateway.get("berth.example.test", "/cgi-bin/info").fact("message") == "portal"
+
+    settings.BERTH_PORTAL_UPSTREAM = None
+    call_command("bootstrap", stdout=io.StringIO())
+    assert gateway.get("berth.example.test", "/").status == 404
