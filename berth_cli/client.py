@@ -50,13 +50,15 @@ class Api:
                 **kwargs,
             )
         except requests.exceptions.ConnectionError as exc:
-            raise CliError(f"cannot reach {self.url}: {connection_reason(exc)}", USAGE) from exc
+            reason = connection_reason(exc)
+            raise CliError(f"cannot reach {self.url}: {reason}", USAGE, transient=True) from exc
         except requests.exceptions.Timeout as exc:
-            raise CliError(f"cannot reach {self.url}: timed out", USAGE) from exc
+            raise CliError(f"cannot reach {self.url}: timed out", USAGE, transient=True) from exc
         except requests.exceptions.RequestException as exc:
             raise CliError(f"request to {self.url} failed: {exc}", USAGE) from exc
         if response.status_code >= 300:
-            raise CliError(self._error_line(response, subject))
+            transient = response.status_code in (502, 503, 504)
+            raise CliError(self._error_line(response, subject), transient=transient)
         return response
 
     def _error_line(self, response: requests.Response, subject: str | None) -> str:

@@ -56,10 +56,15 @@ def login(args: argparse.Namespace) -> int:
 
 
 def _status_of(app: dict[str, Any]) -> str:
-    latest = app.get("latest_deployment") or app.get("current_deployment")
-    if isinstance(latest, dict):
-        return f"#{latest.get('number')} {latest.get('status', '')}".strip()
-    return str(app.get("status") or "-")
+    """The latest deployment, and which one runs when that is another (one failed since)."""
+    latest = app.get("latest_deployment")
+    current = app.get("current_deployment")
+    if not isinstance(latest, dict):
+        return "-"
+    text = f"#{latest.get('number')} {str(latest.get('status', '')).replace('_', ' ')}"
+    if isinstance(current, dict) and current.get("number") != latest.get("number"):
+        text += f" (runs #{current.get('number')})"
+    return text
 
 
 def apps_list(args: argparse.Namespace) -> int:
@@ -134,7 +139,9 @@ def deploy(args: argparse.Namespace) -> int:
             size = tarball.seek(0, 2)
             tarball.seek(0)
             how = "tracked by git" if selection.via_git else "in the folder"
-            print(f"Uploading {len(selection.files)} files {how} ({_size(size)}) to {app}...")
+            count = len(selection.files)
+            files = "1 file" if count == 1 else f"{count} files"
+            print(f"Uploading {files} {how} ({_size(size)}) to {app}...")
             deployment = api.upload(
                 path, subject=subject, field="source", name=f"{folder.name}.tar.gz", data=tarball
             )

@@ -16,10 +16,12 @@ INTERRUPTED = 130  # what a shell reports for Ctrl-C
 class CliError(Exception):
     """A failure to report as ``berth: <message>`` and exit with ``code``."""
 
-    def __init__(self, message: str, code: int = FAILED) -> None:
+    def __init__(self, message: str, code: int = FAILED, *, transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        # The portal could not be reached or was briefly unavailable: worth asking again.
+        self.transient = transient
 
 
 def _field_text(value: Any) -> str:

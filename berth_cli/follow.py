@@ -13,6 +13,8 @@ from berth_cli.errors import INTERRUPTED, CliError
 
 FINISHED = {"healthy", "failed", "rolled_back", "cancelled"}
 POLL_SECONDS = 1.0
+# How long following rides out an unreachable portal (a restart, a network blip).
+RETRY_SECONDS = 60.0
 SPINNER = "|/-\\"
 
 
@@ -89,9 +91,19 @@ class Follower:
         path = app_path(self.app, "deployments", self.number)
         subject = f"deployment #{self.number} of app '{self.app}'"
         tick = 0
+        failing_since: float | None = None
         try:
             while True:
-                deployment = self.api.get(path, subject=subject)
+                try:
+                    deployment = self.api.get(path, subject=subject)
+                except CliError as exc:
+                    now = time.monotonic()
+                    failing_since = failing_since or now
+                    if not exc.transient or now - failing_since > RETRY_SECONDS:
+                        raise
+                    self.sleep(POLL_SECONDS)
+                    continue
+                failing_since = None
                 self._show(deployment)
                 if self.status in FINISHED:
                     return dict(deployment)

@@ -174,6 +174,7 @@ def test_berth_deploys_a_folder_and_its_exit_code_follows_the_deployment(
     assert broken.stderr.startswith("berth: deployment #2 of cliweb failed")
     assert broken.stderr.count("\n") == 1
     assert gateway.get(host, "/").body == "<h1>version one</h1>\n", "the old version stays up"
+    assert "#2 failed (runs #1)" in berth("apps").stdout
 
     # A fixed second version, then a rollback to the healthy one before it.
     (project / "Dockerfile").write_text(DOCKERFILE)
