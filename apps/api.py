@@ -266,7 +266,9 @@ class AppLogs(AppsView):
         except EngineError as exc:
             raise EngineDown(f"The Docker engine did not answer: {exc}") from None
         response = StreamingHttpResponse(
-            logs.follow(app.name, count, timestamps=timestamps),
+            logs.follow(
+                app.name, count, timestamps=timestamps, seconds=settings.BERTH_LOG_FOLLOW_SECONDS
+            ),
             content_type="text/plain; charset=utf-8",
         )
         response["X-Accel-Buffering"] = "no"  # let a proxy in front pass lines on at once

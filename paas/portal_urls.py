@@ -27,6 +27,7 @@ urlpatterns = [
     path("t/<slug:slug>/tokens/", tokens.token_list, name="team-tokens"),
     path("t/<slug:slug>/tokens/<int:pk>/revoke/", tokens.token_revoke, name="team-token-revoke"),
     path("t/<slug:slug>/audit/", audit.audit_log, name="team-audit"),
+    path("t/<slug:slug>/apps/", include("apps.urls")),
     # Operator pages of the gateway and nodes.
     path("", include("routing.urls")),
 ]

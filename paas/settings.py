@@ -77,6 +77,8 @@ BERTH_UPLOAD_LIMIT_MB = env_int("BERTH_UPLOAD_LIMIT_MB", 200, minimum=1)
 BERTH_TARBALL_MAX_MB = env_int("BERTH_TARBALL_MAX_MB", 1000, minimum=1)
 BERTH_TARBALL_MAX_FILES = env_int("BERTH_TARBALL_MAX_FILES", 20_000, minimum=1)
 BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
+# The longest a followed log stream stays open (clients reconnect after).
+BERTH_LOG_FOLLOW_SECONDS = env_int("BERTH_LOG_FOLLOW_SECONDS", 3600, minimum=1)
 # Fernet key for app secrets at rest; generated into the data folder when unset.
 BERTH_SECRETS_KEY = env_optional("BERTH_SECRETS_KEY")
 

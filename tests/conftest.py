@@ -192,6 +192,10 @@ def browser() -> Iterator[Any]:
         unavailable(f"no Chromium at {CHROMIUM}; install Debian's chromium")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an asyncio loop on the main thread, which makes
+    # Django refuse ORM calls there (database setup, a test's checks). Nothing
+    # runs Django code on that loop, so the guard only gets in the way.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -210,15 +214,19 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """Save a full-page screenshot under artifacts/<test name>/NN-<step>.png."""
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """Save a full-page screenshot under artifacts/<test name>/NN-<step>.png.
+
+    ``shoot(step)`` takes the ``page`` fixture; ``shoot(step, other_page)`` takes
+    another page (a second browser context, a phone-sized one).
+    """
     folder = ARTIFACTS / request.node.name.replace("/", "_")
     folder.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 1000))
 
-    def shoot(step: str) -> Path:
+    def shoot(step: str, target: Any = None) -> Path:
         path = folder / f"{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (target or page).screenshot(path=str(path), full_page=True)
         return Path(path)
 
     return shoot

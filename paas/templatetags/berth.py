@@ -1,4 +1,4 @@
-"""Template helpers for pages that are not Berth's own views (allauth's)."""
+"""Template helpers: facts for allauth's pages, and small formatting filters."""
 
 from __future__ import annotations
 
@@ -20,3 +20,20 @@ def signup_facts(context: template.Context) -> dict[str, Any]:
         "first_account": is_first_account(),
         "invitation": pending[0] if pending is not None else None,
     }
+
+
+@register.filter
+def audit_details(data: object) -> str:
+    """An audit event's data as short text: ``from developer · to viewer``."""
+    if not isinstance(data, dict):
+        return ""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
+            shown = ", ".join(map(str, value))
+        else:
+            shown = str(value)
+        parts.append(f"{key.replace('_', ' ')} {shown}")
+    return " · ".join(parts)

@@ -9,47 +9,10 @@ from typing import Any
 import pytest
 
 from apps import selectors
-from apps.models import FINISHED, App, Deployment
+from apps.models import App, Deployment
+from tests.support.apps import deploy_worker, fast_deploys, wait_finished
 
-
-@pytest.fixture
-def fast_deploys(settings: Any) -> None:
-    # Short health-check interval and monitor window: the same logic, less waiting.
-    settings.BERTH_HEALTH_INTERVAL_SECONDS = 1
-    settings.BERTH_DEPLOY_MONITOR_SECONDS = 1
-    settings.BERTH_DEPLOY_TIMEOUT = 90
-    settings.BERTH_PULL_IMAGES = False
-    # busybox httpd as PID 1 ignores SIGTERM: do not wait 10 s for each old task.
-    settings.BERTH_STOP_GRACE_SECONDS = 1
-
-
-@pytest.fixture
-def deploy_worker(redis_url: str, transactional_db: None, fast_deploys: None) -> Iterator[Any]:
-    """A real Celery worker with four threads, so deploys of different apps overlap."""
-    from celery.contrib.testing.worker import start_worker
-
-    from paas.celery import app
-
-    app.control.purge()
-    with start_worker(
-        app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=60
-    ) as worker:
-        yield worker
-
-
-def wait_finished(deployment: Deployment, *, timeout: float = 120) -> Deployment:
-    """Poll the row until the deployment has finished; fail with its log if it does not."""
-    deadline = time.monotonic() + timeout
-    while True:
-        deployment.refresh_from_db()
-        if deployment.status in FINISHED:
-            return deployment
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{deployment} still {deployment.status} after {timeout:.0f} s; log:\n"
-                f"{deployment.log}"
-            )
-        time.sleep(0.2)
+__all__ = ["deploy_worker", "fast_deploys"]
 
 
 @pytest.fixture

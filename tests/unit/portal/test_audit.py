@@ -11,6 +11,13 @@ pytestmark = pytest.mark.django_db
 def test_an_admin_reads_the_log_newest_first_with_actor_action_target_and_ip(people, as_):
     owner = Principal(user=people.owner, ip="203.0.113.9")
     audit.record(owner, "team.rename", team=people.team, target="Acme")
+    audit.record(
+        owner,
+        "member.role",
+        team=people.team,
+        target="developer",
+        data={"from": "developer", "to": "viewer"},
+    )
     audit.record(owner, "token.create", team=people.team, target="ci (abcd1234…)")
     response = as_("admin").get("/t/acme/audit/")
     assert response.status_code == 200
@@ -19,6 +26,7 @@ def test_an_admin_reads_the_log_newest_first_with_actor_action_target_and_ip(peo
     assert "203.0.113.9" in page
     assert "ci (abcd1234…)" in page
     assert ">owner<" in page
+    assert "from developer · to viewer" in page
 
 
 def test_it_shows_only_this_teams_events(people, as_):

@@ -1,0 +1,1 @@
+"""Portal pages of apps, under /t/<slug>/apps/ (see apps.urls)."""

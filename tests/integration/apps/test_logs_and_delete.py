@@ -1,0 +1,91 @@
+"""App logs from the real service (tail and follow), and deleting an app cleans the engine."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from apps import deploy, services
+from apps.models import App, Status
+from paas import naming
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CHATTY = 'CMD ["sh", "-c", "echo hello-log $MESSAGE; (while true; do echo tick; sleep 0.5; done) & mkdir -p /tmp; exec httpd -f -vv -p 80 -h /www"]'
+
+
+def chatty_definition(base: str) -> str:
+    return json.dumps({"schemaVersion": 2, "dockerfileLines": [f"FROM {base}", CHATTY]})
+
+
+def test_logs_tail_and_follow_through_the_api(
+    people, images, gateway, deploy_worker, finished, api, settings
+):
+    dev = people.principal("developer")
+    app = services.create_app(team=people.team, principal=dev, name="talky", env={"MESSAGE": "m1"})
+    deployment = finished(
+        deploy.deploy_definition(app=app, principal=dev, text=chatty_definition(images.web))
+    )
+    assert deployment.status == Status.HEALTHY, deployment.log
+    api.force_authenticate(people.viewer)
+
+    tail = api.get("/api/v1/apps/talky/logs/?tail=500")
+    text = b"".join(tail.streaming_content).decode()
+
+    assert tail.status_code == 200
+    assert tail["Content-Type"].startswith("text/plain")
+    assert "hello-log m1" in text
+    assert text.splitlines()[0].startswith("[")  # "[task id] line"
+
+    settings.BERTH_LOG_FOLLOW_SECONDS = 15
+    followed = api.get("/api/v1/apps/talky/logs/?tail=1&follow=1&timestamps=1")
+    seen: list[str] = []
+
+    def read() -> None:
+        for chunk in followed.streaming_content:
+            seen.append(chunk if isinstance(chunk, str) else chunk.decode())
+            if any("url:/cgi-bin/info" in line for line in seen):
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(1)
+    gateway.wait_for("talky.localhost", "/cgi-bin/info")
+    reader.join(timeout=20)
+
+    assert any("url:/cgi-bin/info" in line for line in seen), seen[-5:]
+    assert seen[0][:4].isdigit()  # timestamps asked for
+
+
+def test_deleting_an_app_removes_its_service_route_secrets_and_built_images(
+    people, images, gateway, deploy_worker, finished, api, engine
+):
+    owner = people.principal("owner")
+    app = services.create_app(team=people.team, principal=owner, name="doomed")
+    services.set_secret(app=app, principal=owner, name="key", value="v")
+    deployment = finished(
+        deploy.deploy_definition(app=app, principal=owner, text=chatty_definition(images.web))
+    )
+    assert deployment.status == Status.HEALTHY, deployment.log
+    gateway.wait_for("doomed.localhost", "/cgi-bin/info")
+    label = "berth.app=doomed"
+    assert engine.secrets.list(filters={"label": label})
+    assert engine.images.list(filters={"label": label})
+    api.force_authenticate(people.admin)
+
+    response = api.delete("/api/v1/apps/doomed/")
+
+    assert response.status_code == 202
+    deadline = time.monotonic() + 90
+    while App.objects.filter(name="doomed").exists() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not App.objects.filter(name="doomed").exists()
+    assert not engine.services.list(filters={"name": naming.app_service("doomed")})
+    assert not engine.secrets.list(filters={"label": label})
+    assert not engine.images.list(filters={"label": label})
+    assert gateway.get("doomed.localhost", "/cgi-bin/info").status == 404
+    # The name is free again.
+    assert services.create_app(team=people.team, principal=owner, name="doomed").pk
