@@ -16,7 +16,7 @@ from django.conf import settings
 from apps.models import App
 from paas import naming
 from paas.transport import EngineError
-from routing import gateway
+from routing import appsite, gateway
 from routing.routes import GatewayUnavailable, Route
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,14 @@ def route_for(app: App) -> Route | None:
     config = _config(app)
     if config.get("internal", app.internal):
         return None
-    return Route(
+    route = Route(
         name=app.name,
         hostnames=(primary_host(app),),
         service=naming.app_service(app.name),
         port=int(config.get("container_port") or app.container_port),
     )
+    # Custom domains, certificates, basic auth and the snippet (routing owns them).
+    return appsite.decorate(app, route)
 
 
 def apply(app: App) -> str:

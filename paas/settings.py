@@ -81,6 +81,19 @@ BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
 BERTH_LOG_FOLLOW_SECONDS = env_int("BERTH_LOG_FOLLOW_SECONDS", 3600, minimum=1)
 # Fernet key for app secrets at rest; generated into the data folder when unset.
 BERTH_SECRETS_KEY = env_optional("BERTH_SECRETS_KEY")
+# Custom domains and certificates (routing). The ACME directory issues
+# certificates over HTTP-01 answered by the gateway; one account per installation.
+BERTH_ACME_DIRECTORY = env_str(
+    "BERTH_ACME_DIRECTORY", "https://acme-v02.api.letsencrypt.org/directory"
+)
+BERTH_ACME_EMAIL = env_str("BERTH_ACME_EMAIL", "")
+# A CA bundle to trust for the ACME directory (a private ACME server); empty: the system's.
+BERTH_ACME_CA_BUNDLE = env_optional("BERTH_ACME_CA_BUNDLE")
+# Renew a certificate this many days before it expires.
+BERTH_CERT_RENEW_DAYS = env_int("BERTH_CERT_RENEW_DAYS", 30, minimum=1)
+# Connect the domain check to this address instead of resolving the domain
+# (split-horizon DNS, tests); empty: resolve the domain like a visitor would.
+BERTH_VERIFY_ADDRESS = env_optional("BERTH_VERIFY_ADDRESS")
 
 ALLOWED_HOSTS = env_list(
     "BERTH_ALLOWED_HOSTS",
@@ -264,6 +277,11 @@ CELERY_BEAT_SCHEDULE["apps-reap-deployments"] = {
 # The swarm's nodes as the portal shows them; the gateway put back if it was removed.
 CELERY_BEAT_SCHEDULE["nodes-sync"] = {"task": "nodes.tasks.sync_nodes", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["gateway-check"] = {"task": "routing.tasks.check_gateway", "schedule": 60.0}
+# Certificates due for renewal, first orders, and domains still waiting for their check.
+CELERY_BEAT_SCHEDULE["domains-maintain"] = {
+    "task": "routing.tasks.maintain_domains",
+    "schedule": 600.0,
+}
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

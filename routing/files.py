@@ -7,6 +7,10 @@ Layout under ``<BERTH_GATEWAY_DIR>/<namespace>/`` (mounted read-only at
     sites/<app>.conf    the last good file of each routed app
     sites/_portal.conf  the portal's server block, when routed
     staging/<run>/      files being checked with nginx -t (removed after)
+    tls/<digest>.pem    certificate chain + key of a served domain (mode 0600)
+    auth/<digest>.htpasswd  basic-auth users of an app (hashes only)
+    acme/<token>        ACME HTTP-01 answers, served under /.well-known/acme-challenge/
+    verify/<token>      domain checks, served under /.well-known/berth-verify/
     external/nginx/     server blocks for an external nginx (BERTH_GATEWAY=external)
     external/traefik/   Traefik file-provider documents (BERTH_GATEWAY=external)
     .lock               serialises changes and reloads across processes
@@ -65,6 +69,22 @@ class Layout:
         return self.root / "external" / "traefik"
 
     @property
+    def tls(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def auth(self) -> Path:
+        return self.root / "auth"
+
+    @property
+    def acme(self) -> Path:
+        return self.root / "acme"
+
+    @property
+    def verify(self) -> Path:
+        return self.root / "verify"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / ".lock"
 
@@ -80,7 +100,7 @@ class Layout:
         return f"{CONTAINER_ROOT}/{path.relative_to(self.root).as_posix()}"
 
     def ensure(self) -> None:
-        for folder in (self.sites, self.staging):
+        for folder in (self.sites, self.staging, self.tls, self.auth, self.acme, self.verify):
             folder.mkdir(parents=True, exist_ok=True)
 
 
@@ -103,19 +123,53 @@ def read(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str) -> bool:
+def write_atomic(path: Path, text: str, *, mode: int = 0o644) -> bool:
     """Write ``text`` unless the file already holds it; readers never see half a file.
 
-    Returns whether the file changed.
+    Returns whether the file changed. ``mode`` 0600 keeps a key readable only
+    by its owner (and the gateway's nginx master, which runs as root).
     """
     if read(path) == text:
+        os.chmod(path, mode)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    temporary.write_text(text)
-    os.chmod(temporary, 0o644)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(temporary, mode)
     os.replace(temporary, path)
     return True
+
+
+def referenced(lay: Layout, folder: Path) -> set[str]:
+    """Names of files in ``folder`` that a live site file (or the main config) mentions."""
+    prefix = f"{CONTAINER_ROOT}/{folder.relative_to(lay.root).as_posix()}/"
+    texts = [read(path) or "" for path in lay.sites.glob("*.conf")] if lay.sites.is_dir() else []
+    found: set[str] = set()
+    for text in texts:
+        start = 0
+        while (index := text.find(prefix, start)) >= 0:
+            end = index + len(prefix)
+            while end < len(text) and text[end] not in ";\n ":
+                end += 1
+            found.add(text[index + len(prefix) : end])
+            start = end
+    return found
+
+
+def collect_garbage(lay: Layout) -> int:
+    """Remove certificate and password files no live site refers to any more."""
+    removed = 0
+    for folder in (lay.tls, lay.auth):
+        if not folder.is_dir():
+            continue
+        keep = referenced(lay, folder)
+        for path in folder.iterdir():
+            if path.is_file() and path.name not in keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def remove(path: Path) -> bool:

@@ -67,7 +67,27 @@ def main_config() -> render.MainConfig:
 
 
 def site_text(route: Route) -> str:
-    return render.site_conf(route, namespace=naming.namespace())
+    return render.site_conf(
+        route,
+        namespace=naming.namespace(),
+        http_port=settings.BERTH_GATEWAY_HTTP_PORT,
+        https_port=settings.BERTH_GATEWAY_HTTPS_PORT,
+    )
+
+
+def write_route_files(lay: Layout, route: Route) -> None:
+    """The certificate and password files the route's config refers to (before its check).
+
+    Their names are digests of their content, so the live config keeps the
+    files it was checked with until the new one is swapped in.
+    """
+    lay.ensure()
+    for pair in render.tls_pairs(route):
+        files.write_atomic(lay.tls / pair.file_name, pair.chain_pem + pair.key_pem, mode=0o600)
+    auth = render.auth_file(route)
+    if auth is not None:
+        # nginx workers (an unprivileged user) read this file on every request.
+        files.write_atomic(lay.auth / auth[0], auth[1], mode=0o644)
 
 
 def portal_text() -> str | None:
@@ -262,9 +282,12 @@ def apply_route(route: Route) -> RouteResult:
         if conflict:
             return RouteResult(ok=False, error=conflict)
         text = site_text(route)
+        write_route_files(lay, route)
         if files.read(lay.site(route.name)) == text and not lay.reload_pending.exists():
             return RouteResult(ok=True)
-        return apply_changes(lay, {route.name: text}, set())[route.name]
+        result = apply_changes(lay, {route.name: text}, set())[route.name]
+        files.collect_garbage(lay)
+        return result
 
 
 def remove_route(name: str) -> None:
@@ -276,6 +299,7 @@ def remove_route(name: str) -> None:
     with files.locked(lay):
         if lay.site(name).exists() or lay.reload_pending.exists():
             apply_changes(lay, {}, {name})
+            files.collect_garbage(lay)
 
 
 def sync_routes(routes: Iterable[Route]) -> dict[str, RouteResult]:
@@ -314,6 +338,7 @@ def sync_routes(routes: Iterable[Route]) -> dict[str, RouteResult]:
         for route in wanted:
             text = site_text(route)
             current = files.read(live[route.name]) if route.name in live else None
+            write_route_files(lay, route)
             if current == text:
                 results[route.name] = RouteResult(ok=True)
             else:
@@ -327,6 +352,7 @@ def sync_routes(routes: Iterable[Route]) -> dict[str, RouteResult]:
             changed[PORTAL] = portal
         if changed or removed or lay.reload_pending.exists():
             results.update(apply_changes(lay, changed, removed))
+            files.collect_garbage(lay)
         else:
             state.record_routes(len(live))
     results.pop(PORTAL, None)

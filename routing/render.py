@@ -8,13 +8,16 @@ so no user input can add a directive.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
 
-from routing.routes import Route, hostname_error, route_errors
+from routing import htpasswd
+from routing.routes import Host, Route, TlsPair, hostname_error, route_errors
+from routing.validation import snippet_directives
 
 # Docker's embedded DNS inside every container on a user-defined network. Short
 # validity so a rolled task's old address is forgotten within seconds.
@@ -38,6 +41,32 @@ NO_APP_PAGE = (
     'max-width:36em;margin:4em auto;padding:0 1em"><h1>No app here</h1>'
     "<p>This address does not belong to any app on this Berth gateway. "
     "Check the spelling of the address, or add it as a domain of your app.</p></body></html>"
+)
+
+
+# Served on port 80 of every server (the default one included) before anything
+# else: ACME HTTP-01 answers and Berth's own domain check, both from folders of
+# the gateway directory, never behind basic auth or an HTTPS redirect.
+WELL_KNOWN = f"""    location ^~ /.well-known/acme-challenge/ {{
+        auth_basic off;
+        default_type text/plain;
+        alias {CONTAINER_ROOT}/acme/;
+    }}
+    location ^~ /.well-known/berth-verify/ {{
+        auth_basic off;
+        default_type text/plain;
+        alias {CONTAINER_ROOT}/verify/;
+    }}
+"""
+# Directives Berth sets in an app's location that a snippet may set instead
+# (nginx refuses the same one twice).
+OVERRIDABLE = (
+    "proxy_http_version",
+    "proxy_connect_timeout",
+    "proxy_send_timeout",
+    "proxy_read_timeout",
+    "proxy_next_upstream",
+    "proxy_next_upstream_tries",
 )
 
 
@@ -104,11 +133,19 @@ http {{
                      '$body_bytes_sent $request_time "$upstream_addr"';
     access_log /dev/stdout berth;
     {RESOLVER}
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:berth_tls:10m;
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;
 
-    # Any host no app claims.
+    # Any host no app claims; TLS for a name without a certificate is refused.
     server {{
         listen 80 default_server;
+        listen 443 ssl default_server;
+        ssl_reject_handshake on;
         server_name _;
+{WELL_KNOWN}
         location = /_berth/health {{
             access_log off;
             default_type text/plain;
@@ -125,23 +162,79 @@ http {{
 """
 
 
-def site_conf(route: Route, *, namespace: str, listen: int | None = 80) -> str:
-    """One app's server block: every hostname to ``tasks.<service>:<port>``.
+def site_conf(
+    route: Route,
+    *,
+    namespace: str,
+    listen: int | None = 80,
+    http_port: int = 80,
+    https_port: int = 443,
+) -> str:
+    """One app's file: its server blocks for every hostname it serves.
 
-    The upstream is a variable, so nginx resolves it per request through
-    Docker's DNS (no swarm virtual IP, which needs IPVS) and starts even when
-    the app has no task. ``listen=None`` leaves the port to the including proxy.
+    Plain names proxy to ``tasks.<service>:<port>`` on port 80; a name with a
+    TLS pair is also served on 443 with it, and with ``force_https`` its port
+    80 redirects there; an alias redirects to the name it points at. The
+    upstream is a variable, so nginx resolves it per request through Docker's
+    DNS (no swarm virtual IP, which needs IPVS) and starts even when the app
+    has no task. ``listen=None`` renders plain HTTP with no listen line, for
+    an external proxy that includes the file. ``http_port``/``https_port`` are
+    the public ports redirects point at.
     """
     _check(route)
-    return _server(
-        marker=f"berth-route {route.name}",
-        hostnames=route.hostnames,
-        upstream=f"tasks.{route.service}",
-        port=route.port,
-        websocket=route.websocket,
-        namespace=namespace,
-        listen=listen,
-    )
+    head = _header(f"berth-route {route.name}", route.hostnames, namespace)
+    if listen is None:
+        return head + _proxy_server(route, route.hostnames, listen=None, tls=None)
+    plain: list[str] = []
+    to_https: list[str] = []
+    secure: dict[str, tuple[TlsPair, list[str]]] = {}
+    aliases: list[Host] = []
+    for name in route.hostnames:
+        host = route.host(name)
+        if host.redirect_to:
+            aliases.append(host)
+            continue
+        if host.tls is not None:
+            secure.setdefault(host.tls.file_name, (host.tls, []))[1].append(name)
+        (to_https if host.tls is not None and host.force_https else plain).append(name)
+    blocks: list[str] = []
+    if plain:
+        blocks.append(_proxy_server(route, plain, listen=f"{listen}", tls=None))
+    if to_https:
+        target = f"https://$host{_port_suffix(https_port, 443)}$request_uri"
+        blocks.append(_redirect_server(to_https, listen=f"{listen}", tls=None, target=target))
+    for pair, names in secure.values():
+        blocks.append(_proxy_server(route, names, listen="443 ssl", tls=pair))
+    for alias in aliases:
+        primary = route.host(alias.redirect_to or "")
+        if primary.tls is not None:
+            url = f"https://{primary.name}{_port_suffix(https_port, 443)}$request_uri"
+        else:
+            url = f"http://{primary.name}{_port_suffix(http_port, 80)}$request_uri"
+        blocks.append(_redirect_server([alias.name], listen=f"{listen}", tls=None, target=url))
+        if alias.tls is not None:
+            blocks.append(
+                _redirect_server([alias.name], listen="443 ssl", tls=alias.tls, target=url)
+            )
+    return head + "\n".join(blocks)
+
+
+def auth_file(route: Route) -> tuple[str, str] | None:
+    """The app's htpasswd file as (name, text), None without basic-auth users."""
+    if not route.basic_auth:
+        return None
+    text = htpasswd.file_text(list(route.basic_auth))
+    digest = hashlib.sha256(f"{route.name}\n{text}".encode()).hexdigest()[:24]
+    return f"{digest}.htpasswd", text
+
+
+def tls_pairs(route: Route) -> list[TlsPair]:
+    """Every distinct TLS pair the route's file refers to."""
+    found: dict[str, TlsPair] = {}
+    for host in route.hosts:
+        if host.tls is not None and host.name in route.hostnames:
+            found.setdefault(host.tls.file_name, host.tls)
+    return list(found.values())
 
 
 def portal_conf(*, hostname: str, upstream: str, namespace: str) -> str:
@@ -157,28 +250,53 @@ def portal_conf(*, hostname: str, upstream: str, namespace: str) -> str:
         raise RenderError(f"portal upstream {upstream!r} must be host:port")
     if not 1 <= int(port) <= 65535:
         raise RenderError(f"portal upstream port {port} is not between 1 and 65535")
-    return _server(
-        marker="berth-portal",
-        hostnames=(hostname,),
-        upstream=host,
-        port=int(port),
-        websocket=True,
-        namespace=namespace,
-        listen=80,
+    portal = Route(name="portal", hostnames=(hostname,), service=host, port=int(port))
+    return _header("berth-portal", (hostname,), namespace) + _proxy_server(
+        portal, (hostname,), listen="80", tls=None, upstream=host
     )
 
 
-def _server(
+def _port_suffix(port: int, default: int) -> str:
+    return "" if port == default else f":{int(port)}"
+
+
+def _header(marker: str, hostnames: Sequence[str], namespace: str) -> str:
+    return (
+        f"{HEADER} (namespace {namespace}); it is rewritten, do not edit.\n"
+        f"# {marker}\n# hostnames {' '.join(hostnames)}\n"
+    )
+
+
+def _tls_lines(tls: TlsPair | None) -> str:
+    if tls is None:
+        return ""
+    path = f"{CONTAINER_ROOT}/tls/{tls.file_name}"
+    # One file holds the chain and the key; nginx reads both from it.
+    return f"    ssl_certificate {path};\n    ssl_certificate_key {path};\n"
+
+
+def _redirect_server(names: Sequence[str], *, listen: str, tls: TlsPair | None, target: str) -> str:
+    well_known = WELL_KNOWN if tls is None else ""
+    return f"""server {{
+    listen {listen};
+    server_name {" ".join(names)};
+{_tls_lines(tls)}{well_known}    location / {{
+        return 301 {target};
+    }}
+}}
+"""
+
+
+def _proxy_server(
+    route: Route,
+    names: Sequence[str],
     *,
-    marker: str,
-    hostnames: Sequence[str],
-    upstream: str,
-    port: int,
-    websocket: bool,
-    namespace: str,
-    listen: int | None,
+    listen: str | None,
+    tls: TlsPair | None,
+    upstream: str | None = None,
 ) -> str:
     listen_line = f"    listen {listen};\n" if listen is not None else ""
+    websocket = route.websocket
     # Idle websockets stay open up to an hour; plain requests get a minute.
     timeout = "3600s" if websocket else "60s"
     upgrade = (
@@ -196,31 +314,46 @@ def _server(
         if websocket
         else ""
     )
-    names = " ".join(hostnames)
-    return f"""{HEADER} (namespace {namespace}); it is rewritten, do not edit.
-# {marker}
-# hostnames {names}
-server {{
-{listen_line}    server_name {names};
-    {RESOLVER}
+    auth = ""
+    auth_name = auth_file(route)
+    if auth_name is not None:
+        auth = (
+            "    auth_basic 'Restricted';\n"
+            f"    auth_basic_user_file {CONTAINER_ROOT}/auth/{auth_name[0]};\n"
+        )
+    well_known = WELL_KNOWN if tls is None and listen is not None else ""
+    overridden = snippet_directives(route.snippet) if route.snippet else set()
+    defaults = {
+        "proxy_http_version": "proxy_http_version 1.1;",
+        "proxy_connect_timeout": "proxy_connect_timeout 5s;",
+        "proxy_send_timeout": f"proxy_send_timeout {timeout};",
+        "proxy_read_timeout": f"proxy_read_timeout {timeout};",
+        # A task that refuses (stopping during a rolling update) hands the
+        # request to the next address of the name.
+        "proxy_next_upstream": "proxy_next_upstream error timeout;",
+        "proxy_next_upstream_tries": "proxy_next_upstream_tries 3;",
+    }
+    tuned = "".join(
+        f"        {line}\n" for name, line in defaults.items() if name not in overridden
+    )
+    snippet = ""
+    if route.snippet.strip():
+        lines = "".join(f"        {line}\n" for line in route.snippet.strip().splitlines())
+        snippet = f"        # The app's own snippet.\n{lines}"
+    target = upstream or f"tasks.{route.service}"
+    return f"""server {{
+{listen_line}    server_name {" ".join(names)};
+{_tls_lines(tls)}{auth}    {RESOLVER}
 {connection}
-    location / {{
-        set $berth_upstream {upstream};
-        proxy_pass http://$berth_upstream:{port};
-        proxy_http_version 1.1;
+{well_known}    location / {{
+        set $berth_upstream {target};
+        proxy_pass http://$berth_upstream:{route.port};
         proxy_set_header Host $host;
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Forwarded-Host $host;
-{upgrade}        proxy_connect_timeout 5s;
-        proxy_send_timeout {timeout};
-        proxy_read_timeout {timeout};
-        # A task that refuses (stopping during a rolling update) hands the
-        # request to the next address of the name.
-        proxy_next_upstream error timeout;
-        proxy_next_upstream_tries 3;
-        error_page 502 503 504 = @berth_unavailable;
+{upgrade}{tuned}{snippet}        error_page 502 503 504 = @berth_unavailable;
     }}
 
     location @berth_unavailable {{

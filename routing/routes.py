@@ -20,16 +20,60 @@ get :class:`GatewayUnavailable`, which is worth retrying later.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-# A DNS label: lowercase letters, digits and hyphens, 1-63, no hyphen at either end.
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_WILDCARD = "*"
+from routing import validation
+from routing.validation import hostname_error, is_label
+
+__all__ = [
+    "GatewayUnavailable",
+    "Host",
+    "Route",
+    "RouteResult",
+    "TlsPair",
+    "hostname_error",
+    "is_label",
+    "route_errors",
+]
 
 
 class GatewayUnavailable(Exception):
     """The gateway could not be reached to check or reload a config. Transient."""
+
+
+@dataclass(frozen=True)
+class TlsPair:
+    """A certificate chain (server certificate first) and its key, as PEM text.
+
+    The gateway writes both into one file named after their digest, readable
+    only by its owner; a new pair is a new file, so a refused config never
+    points the live one at a half-changed certificate.
+    """
+
+    chain_pem: str
+    key_pem: str = field(repr=False)
+
+    @property
+    def file_name(self) -> str:
+        digest = hashlib.sha256((self.chain_pem + self.key_pem).encode()).hexdigest()
+        return f"{digest[:24]}.pem"
+
+
+@dataclass(frozen=True)
+class Host:
+    """How one of a route's hostnames is served, beyond plain HTTP to the app.
+
+    ``tls``: also serve HTTPS with this pair. ``force_https``: plain HTTP
+    redirects to HTTPS (only once there is a ``tls`` pair). ``redirect_to``:
+    an alias; every request redirects to that hostname (the app's primary).
+    """
+
+    name: str
+    tls: TlsPair | None = None
+    force_https: bool = False
+    redirect_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +91,16 @@ class Route:
     service: str
     port: int
     websocket: bool = True
+    # Options per hostname (TLS, HTTPS redirect, alias); unlisted names are plain HTTP.
+    hosts: tuple[Host, ...] = ()
+    # (user, crypt hash) pairs; any user makes the app ask for a password.
+    basic_auth: tuple[tuple[str, str], ...] = ()
+    # Directives placed in the app's location; ``trusted`` lifts the allowlist.
+    snippet: str = ""
+    trusted: bool = False
+
+    def host(self, name: str) -> Host:
+        return next((h for h in self.hosts if h.name == name), Host(name=name))
 
 
 @dataclass(frozen=True)
@@ -54,34 +108,6 @@ class RouteResult:
     ok: bool
     # The nginx -t output (paths made readable) when refused, fit to show a user.
     error: str = ""
-
-
-def is_label(value: str) -> bool:
-    return bool(_LABEL.match(value))
-
-
-def hostname_error(hostname: str) -> str | None:
-    """Why ``hostname`` cannot be routed, or None when it is fine.
-
-    Only lowercase DNS names (and a leading ``*.`` wildcard) pass, so nothing a
-    user types can break out of an nginx ``server_name`` line.
-    """
-    if not isinstance(hostname, str) or not hostname:
-        return "a hostname is required"
-    if len(hostname) > 253:
-        return f"{hostname[:40]}...: a hostname has at most 253 characters"
-    labels = hostname.split(".")
-    if labels[0] == _WILDCARD:
-        labels = labels[1:]
-        if len(labels) < 2:
-            return f"{hostname}: a wildcard needs at least two labels after it"
-    for label in labels:
-        if not is_label(label):
-            return (
-                f"{hostname}: each part must be lowercase letters, digits or hyphens "
-                "(1-63, no hyphen at either end)"
-            )
-    return None
 
 
 def route_errors(route: Route) -> list[str]:
@@ -104,4 +130,28 @@ def route_errors(route: Route) -> list[str]:
         errors.append("the port must be a whole number")
     elif not 1 <= route.port <= 65535:
         errors.append(f"port {route.port} is not between 1 and 65535")
+    errors.extend(_option_errors(route))
+    return errors
+
+
+def _option_errors(route: Route) -> list[str]:
+    errors: list[str] = []
+    names = set(route.hostnames)
+    for host in route.hosts:
+        if host.name not in names:
+            errors.append(f"options for {host.name[:60]!r}, which the route does not list")
+        if host.redirect_to is not None and (
+            host.redirect_to not in names or route.host(host.redirect_to).redirect_to
+        ):
+            errors.append(f"{host.name} redirects to a hostname the app does not serve")
+    for username, hashed in route.basic_auth:
+        problem = validation.username_problem(username) or (
+            validation.htpasswd_hash_problem(hashed) and "its password hash is not one nginx reads"
+        )
+        if problem:
+            errors.append(f"basic-auth user {username[:40]!r}: {problem}")
+    if route.snippet:
+        problem = validation.snippet_problem(route.snippet, trusted=route.trusted)
+        if problem:
+            errors.append(problem)
     return errors
