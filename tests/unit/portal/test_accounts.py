@@ -128,3 +128,11 @@ def test_signing_out_takes_a_post(people, as_):
     assert client.get("/t/acme/").status_code == 200
     client.post("/accounts/logout/")
     assert client.get("/t/acme/").status_code == 302
+
+
+def test_allauths_other_pages_wear_the_portal_layout(people, as_, client):
+    assert b'href="/static/berth/berth.css"' in client.get("/accounts/password/reset/").content
+    page = as_("viewer").get("/accounts/password/change/")
+    assert page.status_code == 200
+    assert b'href="/static/berth/berth.css"' in page.content
+    assert b'action="/teams/switch/"' in page.content
