@@ -28,6 +28,8 @@ urlpatterns = [
     path("t/<slug:slug>/tokens/<int:pk>/revoke/", tokens.token_revoke, name="team-token-revoke"),
     path("t/<slug:slug>/audit/", audit.audit_log, name="team-audit"),
     path("t/<slug:slug>/apps/", include("apps.urls")),
+    # An app's Domains and Access pages (routing).
+    path("t/<slug:slug>/apps/", include("routing.portal_urls")),
     # Operator pages of the gateway and nodes.
     path("", include("routing.urls")),
 ]

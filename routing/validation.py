@@ -79,7 +79,8 @@ def normalize_hostname(text: str) -> str:
     Injection characters are left in place so that :func:`domain_problem`
     names them; only a clean Unicode name is converted.
     """
-    value = text.strip().lower().rstrip(".")
+    # Only spaces are trimmed: a line break or tab anywhere is refused, not hidden.
+    value = text.strip(" ").lower().rstrip(".")
     if value and not value.isascii() and injection_problem(value) is None:
         try:
             value = value.encode("idna").decode("ascii")
