@@ -31,6 +31,7 @@ from apps.serializers import (
     DeploymentSerializer,
     SecretSerializer,
     SecretWriteSerializer,
+    app_row,
 )
 from paas.access import Level, Principal, get_team, principal_for
 from paas.api import MethodLevel
@@ -84,13 +85,10 @@ def team_for_create(principal: Principal, slug: str | None) -> Team:
 class AppList(AppsView):
     @extend_schema(responses=AppSerializer(many=True))
     def get(self, request: Request) -> Response:
-        queryset = selectors.apps_for(self.principal())
-        team = request.query_params.get("team")
-        if team:
-            queryset = queryset.filter(team__slug=team)
+        rows = selectors.app_rows(self.principal(), team_slug=request.query_params.get("team"))
         pages = Pages()
-        page = pages.paginate_queryset(queryset, request, view=self)
-        return pages.get_paginated_response(AppSerializer(page, many=True).data)
+        page = pages.paginate_queryset(rows, request, view=self) or []
+        return pages.get_paginated_response([app_row(row) for row in page])
 
     @extend_schema(request=AppCreateSerializer, responses={201: AppSerializer})
     def post(self, request: Request) -> Response:

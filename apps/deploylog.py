@@ -7,6 +7,7 @@ latest part with a marker between, since a build's error is at the end.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from apps.models import RUNNING, Deployment
 
+log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
 FLUSH_BYTES = 16 * 1024
 CUT_MARKER = "\n[... {count} characters of log cut to keep it under the size limit ...]\n"
@@ -99,7 +101,8 @@ class Heartbeat(threading.Thread):
             while not self.stopped.wait(self.every):
                 try:
                     self.beat()
-                except Exception:  # a missed beat is retried; the reaper allows for several
+                except Exception as exc:  # a missed beat is retried; the reaper allows for several
+                    log.warning("heartbeat of deployment %s: %s", self.deployment_id, exc)
                     close_old_connections()
         finally:
             connection.close()

@@ -77,7 +77,26 @@ def repair_app(app: App, service: dict[str, Any] | None, network_id: str) -> lis
 
 
 def reconcile() -> dict[str, list[str]]:
-    """One pass over every deployed app; returns the repairs by app name."""
+    """One pass over every deployed app; returns the repairs by app name.
+
+    Passes never overlap: a pass still running when beat sends the next one
+    makes that one a no-op.
+    """
+    guard = locks.connection().lock(
+        f"berth:{naming.namespace()}:reconcile", timeout=600, blocking=False
+    )
+    if not guard.acquire(blocking=False):
+        return {}
+    try:
+        return _reconcile()
+    finally:
+        try:
+            guard.release()
+        except Exception:
+            log.debug("reconcile lock already expired")
+
+
+def _reconcile() -> dict[str, list[str]]:
     apps = App.objects.filter(deleting_at__isnull=True, current_deployment__isnull=False)
     apps = apps.select_related("current_deployment", "team")
     if not apps.exists():

@@ -27,11 +27,15 @@ def primary_host(app: App) -> str:
 
 
 def url(app: App) -> str:
-    if app.internal:
+    return url_of(app.name, internal=app.internal)
+
+
+def url_of(name: str, *, internal: bool) -> str:
+    if internal:
         return ""
     port = settings.BERTH_GATEWAY_HTTP_PORT
     suffix = "" if port == 80 else f":{port}"
-    return f"http://{primary_host(app)}{suffix}/"
+    return f"http://{name}.{settings.BERTH_ROOT_DOMAIN}{suffix}/"
 
 
 def _config(app: App) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -9,6 +10,51 @@ from rest_framework import serializers
 from apps import routes
 from apps.models import SECRET_MASK, App, AppSecret, Deployment
 from paas.models import Team
+
+
+def _when(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC, as DRF writes datetimes (``...Z``), without its per-value timezone lookups."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def app_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An app of :func:`apps.selectors.app_rows` in the shape of :class:`AppSerializer`."""
+    current = None
+    if row["current_deployment__number"] is not None:
+        current = {
+            "number": row["current_deployment__number"],
+            "status": row["current_deployment__status"],
+            "image": row["current_deployment__image"],
+        }
+    latest = None
+    if row["latest_number"] is not None:
+        latest = {"number": row["latest_number"], "status": row["latest_status"]}
+    return {
+        "name": row["name"],
+        "team": row["team__slug"],
+        "url": routes.url_of(row["name"], internal=row["internal"]) or None,
+        "instances": row["instances"],
+        "container_port": row["container_port"],
+        "env": row["env"],
+        "health_check_path": row["health_check_path"],
+        "cpu_limit": row["cpu_limit"],
+        "cpu_reservation": row["cpu_reservation"],
+        "memory_limit_mb": row["memory_limit_mb"],
+        "memory_reservation_mb": row["memory_reservation_mb"],
+        "internal": row["internal"],
+        "placement": row["placement"],
+        "current_image": row["current_image"],
+        "current_deployment": current,
+        "latest_deployment": latest,
+        "route_error": row["route_error"],
+        "last_repair": row["last_repair"],
+        "last_repair_at": _when(row["last_repair_at"]),
+        "created_at": _when(row["created_at"]),
+        "updated_at": _when(row["updated_at"]),
+    }
 
 
 class DeploymentBriefSerializer(serializers.Serializer[Any]):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps import crypto, deploy, validation
-from apps.models import ACTIVE, App, AppSecret, Deployment, Status
+from apps.models import ACTIVE, App, AppSecret, Status
 from paas import audit
 from paas.access import Level, Principal
 from paas.models import Team
@@ -199,7 +199,3 @@ def delete_app(*, app: App, principal: Principal) -> None:
     audit.record(principal, "app.delete", team=app.team, target=app)
     app_id = app.pk
     transaction.on_commit(lambda: delete_app_task.delay(app_id))
-
-
-def deployments_running(app: App) -> bool:
-    return Deployment.objects.filter(app=app, status__in=ACTIVE).exists()
