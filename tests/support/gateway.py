@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -40,6 +41,10 @@ class Gateway:
     https_port: int
     network: str
     folder: str
+
+    @property
+    def folder_path(self) -> Path:
+        return Path(self.folder)
 
     def get(self, host: str, path: str = "/", *, timeout: float = 10.0) -> Reply:
         """GET ``path`` through the gateway with ``Host: host``."""
