@@ -81,6 +81,7 @@ def test_renewal_replaces_a_certificate_close_to_expiry(
     assert domains.apply_app(routed_app.pk) == "ok"
 
     certificate.refresh_from_db()
+    assert certificate.not_after is not None
     assert certificate.not_after > now() + datetime.timedelta(days=30)
     after = https_get(gateway.https_port, "renew.berth.test", cadata=pebble.roots_pem())
     assert "Pebble" in issuer_of(after.certificate)
