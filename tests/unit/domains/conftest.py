@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -20,7 +21,7 @@ def shop(people: Personas) -> App:
 
 @pytest.fixture
 def as_user(api: APIClient) -> Callable[..., APIClient]:
-    def login(user: object) -> APIClient:
+    def login(user: Any) -> APIClient:
         api.force_authenticate(user)
         return api
 
