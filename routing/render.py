@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -184,7 +184,9 @@ def site_conf(
     _check(route)
     head = _header(f"berth-route {route.name}", route.hostnames, namespace)
     if listen is None:
-        return head + _proxy_server(route, route.hostnames, listen=None, tls=None)
+        # The other proxy has none of the gateway folder's files (TLS, passwords).
+        plain = replace(route, hosts=(), basic_auth=())
+        return head + _proxy_server(plain, route.hostnames, listen=None, tls=None)
     plain: list[str] = []
     to_https: list[str] = []
     secure: dict[str, tuple[TlsPair, list[str]]] = {}

@@ -145,7 +145,9 @@ def test_an_alias_must_point_at_a_name_the_app_serves():
 
 
 def test_the_external_proxy_gets_plain_http_for_every_name():
-    text = render.site_conf(shop(), namespace="berth", listen=None)
+    text = render.site_conf(shop(basic_auth=(("ann", HASH),)), namespace="berth", listen=None)
+
+    assert "/etc/berth" not in text
 
     assert "ssl_certificate" not in text
     assert "listen" not in text
