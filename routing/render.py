@@ -185,8 +185,8 @@ def site_conf(
     head = _header(f"berth-route {route.name}", route.hostnames, namespace)
     if listen is None:
         # The other proxy has none of the gateway folder's files (TLS, passwords).
-        plain = replace(route, hosts=(), basic_auth=())
-        return head + _proxy_server(plain, route.hostnames, listen=None, tls=None)
+        bare = replace(route, hosts=(), basic_auth=())
+        return head + _proxy_server(bare, route.hostnames, listen=None, tls=None)
     plain: list[str] = []
     to_https: list[str] = []
     secure: dict[str, tuple[TlsPair, list[str]]] = {}
