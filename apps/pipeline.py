@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from apps.engine import BuildFailed
 from apps.models import RUNNING, App, Deployment, Source, Status
 from apps.rollout import FAILED, HEALTHY, ROLLED_BACK, Progress, assess
 from apps.spec import template_label
+from nodes import images as node_images
 from paas import audit, naming
 from paas.transport import EngineError
 
@@ -138,6 +140,11 @@ class Pipeline:
             self.revert("failed", str(exc))
         except EngineError as exc:
             self.revert("failed", f"Docker engine: {exc}")
+        except SoftTimeLimitExceeded:
+            self.revert(
+                "failed",
+                "The deployment ran past the worker's time limit (BERTH_TASK_SOFT_TIME_LIMIT).",
+            )
         except Exception as exc:
             log.exception("deployment %s failed", self.deployment.pk)
             self.revert("failed", f"Internal error ({type(exc).__name__}): {exc}")
@@ -158,6 +165,14 @@ class Pipeline:
         self.check_cancel()
         self.set(status=Status.DEPLOYING)
         self.ensure_image(image)
+        # Every node that may run the app gets the image; with a registry it is pushed
+        # there and the service refers to the registry's name.
+        try:
+            image = node_images.deliver(
+                image, placement=dict(self.app.placement or {}), log=self.log.line
+            )
+        except node_images.DeliveryFailed as exc:
+            raise DeployFailed(str(exc)) from None
         secrets = list(self.app.secrets.order_by("name"))
         config = snapshot(self.app, secrets)
         self.set(config=config, image=image)

@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from nodes import services
+from nodes import operations, registry, services
 
 
 @shared_task(ignore_result=True)
 def sync_nodes() -> int:
     """Beat, every minute: the Node table follows the swarm."""
     return services.sync_nodes().total
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_operation(operation_id: int) -> None:
+    """A join, drain or removal; claimed once, so a redelivery does nothing."""
+    operations.run(operation_id)
+
+
+@shared_task(ignore_result=True)
+def converge_registry() -> None:
+    """Set up, check or take down the registry as the operator chose (also after a restart)."""
+    registry.converge(lambda line: None)

@@ -79,6 +79,12 @@ BERTH_TARBALL_MAX_FILES = env_int("BERTH_TARBALL_MAX_FILES", 20_000, minimum=1)
 BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
 # The longest a followed log stream stays open (clients reconnect after).
 BERTH_LOG_FOLLOW_SECONDS = env_int("BERTH_LOG_FOLLOW_SECONDS", 3600, minimum=1)
+# Nodes: the self-hosted registry's image and host port (on every node), and how long
+# a join or a drain may take.
+BERTH_REGISTRY_IMAGE = env_str("BERTH_REGISTRY_IMAGE", "registry:2")
+BERTH_REGISTRY_PORT = env_int("BERTH_REGISTRY_PORT", 5000, minimum=1, maximum=65535)
+BERTH_NODE_JOIN_TIMEOUT = env_int("BERTH_NODE_JOIN_TIMEOUT", 90, minimum=5)
+BERTH_NODE_DRAIN_TIMEOUT = env_int("BERTH_NODE_DRAIN_TIMEOUT", 300, minimum=5)
 # Fernet key for app secrets at rest; generated into the data folder when unset.
 BERTH_SECRETS_KEY = env_optional("BERTH_SECRETS_KEY")
 # Custom domains and certificates (routing). The ACME directory issues

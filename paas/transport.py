@@ -9,14 +9,18 @@ values and get plain values or SDK objects back.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
 from django.conf import settings
 
@@ -47,6 +51,10 @@ class EngineRefused(EngineError):
 TRANSIENT: tuple[type[EngineError], ...] = (EngineUnavailable,)
 
 _local = threading.local()
+# Registry credentials every client sends with service creates and updates
+# (X-Registry-Auth), so nodes can pull from the registry; bumped on each change.
+_registry_auths: dict[str, dict[str, str]] = {}
+_auth_generation = 0
 
 
 def client() -> docker.DockerClient:
@@ -58,7 +66,21 @@ def client() -> docker.DockerClient:
             base_url=base_url, version="auto", timeout=settings.BERTH_DOCKER_TIMEOUT
         )
         _local.client = cached
+        _local.auth_generation = -1
+    if getattr(_local, "auth_generation", -1) != _auth_generation:
+        for registry, credentials in _registry_auths.items():
+            cast(Any, cached.api)._auth_configs.add_auth(registry, dict(credentials))
+        _local.auth_generation = _auth_generation
     return cached
+
+
+def set_registry_auth(registry: str, username: str, password: str) -> None:
+    """Send these credentials to the engine whenever a service uses an image of ``registry``."""
+    global _auth_generation
+    wanted = {"username": username, "password": password, "serveraddress": registry}
+    if _registry_auths.get(registry) != wanted:
+        _registry_auths[registry] = wanted
+        _auth_generation += 1
 
 
 def reset_client() -> None:
@@ -140,3 +162,90 @@ def exec_in(container_id: str, cmd: list[str], *, retries: int = 1) -> tuple[int
         return int(result.exit_code or 0), text
 
     return call(run, retries=retries)
+
+
+# --- other engines: the swarm's nodes --------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineAccess:
+    """How to reach a node's own engine: ``tcp://host:2376`` (TLS when PEMs are given) or a socket."""
+
+    url: str
+    ca: str = ""
+    cert: str = ""
+    key: str = ""
+
+
+@contextmanager
+def remote_client(access: EngineAccess, *, timeout: int = 30) -> Iterator[docker.DockerClient]:
+    """A client of another engine; TLS material lives in a private temporary folder meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="berth-tls-") as folder:
+        tls: docker.tls.TLSConfig | bool = False
+        if access.ca or access.cert:
+            paths = {}
+            for name in ("ca", "cert", "key"):
+                value = getattr(access, name)
+                if value:
+                    path = os.path.join(folder, f"{name}.pem")
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as handle:
+                        handle.write(value)
+                    paths[name] = path
+            tls = docker.tls.TLSConfig(
+                client_cert=(paths["cert"], paths["key"]) if "cert" in paths else None,
+                ca_cert=paths.get("ca"),
+                verify=paths.get("ca") or False,
+            )
+        with engine_errors():
+            # A placeholder version: negotiating in the constructor would read the environment.
+            remote = docker.DockerClient(
+                base_url=access.url, version="1.24", tls=tls, timeout=timeout
+            )
+            # REQUESTS_CA_BUNDLE and proxy variables would override the node's own CA.
+            session: Any = remote.api
+            session.trust_env = False
+            session._version = str(session._retrieve_server_version())
+        try:
+            yield remote
+        finally:
+            remote.close()
+
+
+def _drain_stream(stream: Iterable[dict[str, Any]]) -> list[str]:
+    """Consume an engine progress stream; raise its error as an :class:`EngineRefused`."""
+    lines = []
+    with engine_errors():
+        for chunk in stream:
+            if chunk.get("error"):
+                raise EngineRefused(str(chunk.get("error")).strip())
+            if chunk.get("stream"):
+                lines.append(str(chunk["stream"]).strip())
+    return lines
+
+
+def copy_image(ref: str, source: docker.DockerClient, target: docker.DockerClient) -> None:
+    """Stream ``docker save`` of ``ref`` on ``source`` into ``docker load`` on ``target``."""
+    with engine_errors():
+        archive = source.api.get_image(ref)
+        _drain_stream(cast(Any, target.api).load_image(archive))
+
+
+def image_on(engine: docker.DockerClient, ref: str) -> bool:
+    try:
+        call(engine.api.inspect_image, ref, retries=0)
+    except NotFound:
+        return False
+    return True
+
+
+def push_image(ref: str, *, username: str, password: str) -> None:
+    """Push ``repo:tag`` from Berth's engine, failing with the registry's own words."""
+    repository, _, tag = ref.rpartition(":")
+    if "/" in tag or not repository:
+        repository, tag = ref, "latest"
+    auth = {"username": username, "password": password}
+    with engine_errors():
+        _drain_stream(
+            client().api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth)
+        )

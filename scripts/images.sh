@@ -3,11 +3,13 @@
 # packages on this machine (nothing is pulled). Skips images that exist.
 #   berth-test/web:1      busybox httpd with CGI scripts (scripts/images/web)
 #   berth-test/nginx:1    the host's nginx in a scratch image, for the gateway
+#   berth-test/registry:1 Debian's docker-registry in a scratch image (BERTH_REGISTRY_IMAGE)
 # FORCE=1 rebuilds.
 set -euo pipefail
 cd "$(dirname "$0")"
 WEB_IMAGE="${BERTH_TEST_WEB_IMAGE:-berth-test/web:1}"
 NGINX_IMAGE="${BERTH_TEST_NGINX_IMAGE:-berth-test/nginx:1}"
+REGISTRY_IMAGE="${BERTH_TEST_REGISTRY_IMAGE:-berth-test/registry:1}"
 
 have() { [[ -z "${FORCE:-}" ]] && docker image inspect "$1" >/dev/null 2>&1; }
 work=$(mktemp -d)
@@ -49,4 +51,31 @@ CMD ["nginx", "-g", "daemon off;"]
 DOCKERFILE
   docker build -q -t "$NGINX_IMAGE" "$work/nginx" >/dev/null
   echo "built $NGINX_IMAGE"
+fi
+
+if ! have "$REGISTRY_IMAGE"; then
+  registry=/usr/bin/docker-registry
+  [[ -x "$registry" ]] || { echo "$registry not found: apt-get install docker-registry" >&2; exit 1; }
+  root="$work/registry/root"
+  mkdir -p "$root"/{bin,etc/docker/registry,etc/ssl/certs,var/lib/registry,tmp}
+  cp "$registry" "$root/bin/registry"
+  for lib in $(ldd "$registry" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  # For an upstream over HTTPS (a mirror of a public registry).
+  [[ -f /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  printf 'root:x:0:0:root:/root:/bin/false\n' >"$root/etc/passwd"
+  chmod 1777 "$root/tmp"
+  # The official image's layout: the config file is the argument of `registry serve`.
+  cat >"$work/registry/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY root /
+VOLUME ["/var/lib/registry"]
+EXPOSE 5000
+ENTRYPOINT ["/bin/registry", "serve"]
+CMD ["/etc/docker/registry/config.yml"]
+DOCKERFILE
+  docker build -q -t "$REGISTRY_IMAGE" "$work/registry" >/dev/null
+  echo "built $REGISTRY_IMAGE"
 fi
