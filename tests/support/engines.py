@@ -250,7 +250,12 @@ def engine_cluster(
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"},
+                # Engines given images run them without trying a pull; a bare one pulls
+                # like a new machine (from a registry of the test's own).
+                env={
+                    **os.environ,
+                    "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "0" if index in bare else "1",
+                },
                 start_new_session=True,
             )
             processes.append(process)

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,6 +82,13 @@ def cluster_gateway(cluster: Cluster, gateway: Gateway) -> NamespaceGateway:
     """The ``gateway`` fixture, bootstrapped on the cluster's manager (requested after it)."""
     fields = {name: getattr(gateway, name) for name in gateway.__dataclass_fields__}
     return NamespaceGateway(**fields, address=cluster.manager.address)
+
+
+def engine_log(engine: FreshEngine, lines: int = 15) -> str:
+    """The end of a test engine's log, for failure messages."""
+    path = Path(f"/tmp/{engine.name}-dockerd.log")
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(line[:300] for line in text.splitlines()[-lines:])
 
 
 def wait_operation(operation: NodeOperation, *, timeout: float = 120) -> NodeOperation:
