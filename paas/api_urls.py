@@ -11,4 +11,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("apps.api_urls")),
     path("", include("routing.api_urls")),
+    path("", include("nodes.api_urls")),
 ]

@@ -32,4 +32,5 @@ urlpatterns = [
     path("t/<slug:slug>/apps/", include("routing.portal_urls")),
     # Operator pages of the gateway and nodes.
     path("", include("routing.urls")),
+    path("", include("nodes.urls")),
 ]
