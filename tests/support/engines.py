@@ -4,7 +4,8 @@
 namespace, all on one bridge of their own (10.77.x.0/24, the host at .1), so
 they can form a swarm of their own, apart from the machine's. The host's
 FORWARD policy is DROP (Docker sets it), so one rule lets traffic between the
-bridge's ports through. ``fresh_engine`` is a cluster of one. ``sshd_in``
+bridge's ports through, and another refuses everything else the engines send
+out. ``fresh_engine`` is a cluster of one. ``sshd_in``
 runs Debian's sshd inside an engine's namespace.
 
 Everything made (namespaces, links, rule, daemons, folders) is torn down on
@@ -188,7 +189,12 @@ def engine_cluster(
     prefix = f"b{secrets.token_hex(3)}"
     third = _free_subnet()
     bridge, host_ip = f"{prefix}br", f"10.77.{third}.1"
-    rule = ["DOCKER-USER", "-i", bridge, "-o", bridge, "-j", "ACCEPT"]
+    rules = [
+        ["DOCKER-USER", "-i", bridge, "-o", bridge, "-j", "ACCEPT"],
+        # Nothing leaves the bridge: a pull from a public registry fails at once instead
+        # of waiting for DNS, and test traffic stays on this machine.
+        ["DOCKER-USER", "-i", bridge, "!", "-o", bridge, "-j", "REJECT"],
+    ]
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
     folders: list[Path] = []
@@ -197,7 +203,8 @@ def engine_cluster(
         _run("ip", "link", "add", bridge, "type", "bridge")
         _run("ip", "addr", "add", f"{host_ip}/24", "dev", bridge)
         _run("ip", "link", "set", bridge, "up")
-        _run("iptables", "-I", *rule)
+        for rule in rules:
+            _run("iptables", "-I", *rule)
         engines = []
         for index in range(count):
             name = f"{prefix}n{index}"
@@ -305,7 +312,8 @@ def engine_cluster(
             subprocess.run(["ip", "link", "del", f"{prefix}h{index}"], capture_output=True)
             for leftover in (Path(f"/run/{name}.sock"), Path(f"/run/{name}.pid")):
                 leftover.unlink(missing_ok=True)
-        subprocess.run(["iptables", "-D", *rule], capture_output=True, check=False)
+        for rule in rules:
+            subprocess.run(["iptables", "-D", *rule], capture_output=True, check=False)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
         for folder in folders:
             _remove_folder(folder)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from apps import deploy
+from apps import services as app_services
+from apps.models import Status
 from nodes import services
 from nodes.models import Node, OperationStatus, SshHostKey
+from paas import naming
+from tests.integration.apps.sources import web_tarball
 from tests.integration.nodes.conftest import wait_operation
+from tests.support.apps import wait_finished
 from tests.support.engines import sshd_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_node_joins_over_ssh_with_its_host_key_pinned_and_leaves_when_removed(
-    cluster, celery_worker, people
+    cluster, cluster_gateway, deploy_worker, people, images
 ):
     operator = people.principal("operator")
     with sshd_in(cluster.node) as server:
@@ -49,6 +57,41 @@ def test_a_node_joins_over_ssh_with_its_host_key_pinned_and_leaves_when_removed(
         row = Node.objects.get(node_id=node_id)
         assert (row.address, row.ssh_host, row.ssh_user) == (server.host, server.host, "root")
         assert "PRIVATE KEY" not in row.ssh_credentials_encrypted
+
+        # Berth has no registry and no engine address for this node: an image it builds
+        # cannot reach it, and the deployment says so before any task is left pending.
+        dev = people.principal("developer")
+        app = app_services.create_app(team=people.team, principal=dev, name="stuck", instances=2)
+        built = wait_finished(
+            deploy.deploy_tarball(app=app, principal=dev, upload=web_tarball("nowhere"))
+        )
+        assert built.status == Status.FAILED
+        assert f"Node {row.hostname} ({node_id[:12]}, {server.host}) may run this app" in (
+            built.reason
+        )
+        assert "cannot get the image" in built.reason
+        assert not cluster.manager.client.services.list(
+            filters={"name": naming.app_service("stuck")}
+        )
+        # An image it did not build may be pullable by the node; when it is not, the
+        # rejected tasks fail the deployment and the node page says which image is missing.
+        given = wait_finished(deploy.deploy_image(app=app, principal=dev, image=images.web))
+        assert given.status == Status.FAILED
+        assert f"The image could not be found: No such image: {images.web}" in given.reason
+        # A running service whose tasks the node keeps rejecting is reported on the node.
+        cluster.manager.client.services.create(
+            images.web,
+            name=naming.namespaced("pinned"),
+            labels=naming.labels("test"),
+            constraints=[f"node.id=={node_id}"],
+        )
+        deadline = time.monotonic() + 30
+        while "No such image" not in Node.objects.get(node_id=node_id).image_problem:
+            assert time.monotonic() < deadline, "the sync did not report the missing image"
+            time.sleep(0.5)
+            services.sync_nodes()
+        assert images.web in Node.objects.get(node_id=node_id).image_problem
+        cluster.manager.client.services.get(naming.namespaced("pinned")).remove()
 
         removal = wait_operation(services.start_remove(principal=operator, node=row))
         assert removal.status == OperationStatus.SUCCEEDED, removal.log + removal.error
