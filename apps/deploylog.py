@@ -55,7 +55,8 @@ class DeployLog:
             self.flush()
 
     def line(self, text: str) -> None:
-        stamp = timezone.now().strftime("%H:%M:%S")
+        now = timezone.now()
+        stamp = f"{now:%H:%M:%S}.{now.microsecond // 1000:03d}"
         self.write(f"[{stamp}] {text}\n")
 
     def flush(self) -> None:

@@ -33,7 +33,7 @@ from paas.transport import EngineError
 
 log = logging.getLogger(__name__)
 POLL_START = 0.15
-POLL_MAX = 1.0
+POLL_MAX = 0.5
 
 
 class Cancelled(Exception):

@@ -171,7 +171,8 @@ def cleanup(client: Any, namespace: str) -> None:
                     obj.remove()
                 except Exception:
                     left += 1
-        if client.containers.list(all=True, filters={"label": label}):
+        # The low-level list: a container may vanish between listing and inspecting.
+        if client.api.containers(all=True, filters={"label": label}):
             left += 1
         if not left:
             break

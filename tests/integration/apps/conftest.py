@@ -36,7 +36,7 @@ def _remove_built_images(engine: Any, settings: Any) -> Iterator[None]:
         service.remove()
     # An image cannot be removed while a stopping task's container still uses it.
     deadline = time.monotonic() + 60
-    while engine.containers.list(all=True, filters={"label": label}):
+    while engine.api.containers(all=True, filters={"label": label}):
         if time.monotonic() > deadline:
             break
         time.sleep(0.3)
