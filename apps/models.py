@@ -162,3 +162,7 @@ class Deployment(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+
+# Volumes and mounts live in apps.volumes; imported here so Django registers them.
+from apps.volumes.models import Mount, Volume  # noqa: E402, F401
