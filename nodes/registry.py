@@ -316,7 +316,9 @@ def check_external(out: Log) -> None:
 
 def converge(out: Log) -> None:
     """Put the registry in the state the row asks for; a failure is written onto the row."""
-    row, _ = ImageRegistry.objects.get_or_create(pk=1)
+    row = ImageRegistry.objects.filter(pk=1).first()
+    if row is None:
+        return  # never configured: nothing of the registry's exists
     try:
         if row.mode == RegistryMode.HOSTED:
             ensure_hosted(out)

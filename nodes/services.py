@@ -26,6 +26,7 @@ from nodes.models import (
     NodeRole,
     NodeState,
     OperationKind,
+    OperationStatus,
     SshHostKey,
 )
 from paas import audit, naming
@@ -135,6 +136,33 @@ def sync_nodes() -> SyncResult:
                 updated += 1
         removed, _ = Node.objects.exclude(node_id__in=seen).delete()
     return SyncResult(added=added, updated=updated, removed=removed, total=len(seen))
+
+
+def reap_operations(now: Any = None) -> int:
+    """Fail operations whose worker died (running too long) or that no worker took."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    longest = timedelta(
+        seconds=settings.BERTH_NODE_JOIN_TIMEOUT + 2 * settings.BERTH_NODE_DRAIN_TIMEOUT + 300
+    )
+    stale = NodeOperation.objects.filter(
+        status=OperationStatus.RUNNING, started_at__lt=now - longest
+    ).update(
+        status=OperationStatus.FAILED,
+        error="The worker running this operation stopped; check the node and try again.",
+        finished_at=now,
+        secret_encrypted="",
+    )
+    lost = NodeOperation.objects.filter(
+        status=OperationStatus.QUEUED, created_at__lt=now - timedelta(minutes=30)
+    ).update(
+        status=OperationStatus.FAILED,
+        error="No worker picked this operation up within 30 minutes; is the worker running?",
+        finished_at=now,
+        secret_encrypted="",
+    )
+    return stale + lost
 
 
 # --- the operators' actions ------------------------------------------------------

@@ -7,7 +7,8 @@ from nodes import operations, registry, services
 
 @shared_task(ignore_result=True)
 def sync_nodes() -> int:
-    """Beat, every minute: the Node table follows the swarm."""
+    """Beat, every minute: the Node table follows the swarm; operations of dead workers end."""
+    services.reap_operations()
     return services.sync_nodes().total
 
 

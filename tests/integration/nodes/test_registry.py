@@ -15,7 +15,7 @@ from apps import deploy
 from apps import services as app_services
 from apps.models import Status
 from nodes import registry, services
-from nodes.models import ImageRegistry, OperationStatus
+from nodes.models import ImageRegistry, Node, OperationStatus
 from paas import naming
 from tests.integration.apps.sources import web_tarball
 from tests.integration.nodes.conftest import engine_log, tasks_by_node, wait_operation
@@ -81,3 +81,18 @@ def test_a_built_image_reaches_the_second_node_through_the_self_hosted_registry(
     assert pulled.attrs["RepoDigests"], "the node pulled the image (a loaded one has no digest)"
     reply = cluster_gateway.wait_for("pulled.localhost", "/cgi-bin/info")
     assert reply.fact("message") == "via registry"
+
+    # Apps are placed by node label: an operator labels the second node, an app asks for it.
+    second = Node.objects.get(node_id=node_id)
+    services.set_labels(principal=operator, node=second, labels={"zone": "edge"})
+    assert node.client.info()["Swarm"]["NodeID"] == node_id
+    assert cluster.manager.client.nodes.get(node_id).attrs["Spec"]["Labels"] == {"zone": "edge"}
+    edge = app_services.create_app(
+        team=people.team, principal=dev, name="edge", instances=2, placement={"zone": "edge"}
+    )
+    placed = wait_finished(
+        deploy.deploy_tarball(app=edge, principal=dev, upload=web_tarball("at the edge")),
+        timeout=180,
+    )
+    assert placed.status == Status.HEALTHY, placed.log + engine_log(node)
+    assert tasks_by_node(cluster.manager.client, naming.app_service("edge")) == {node_id: 2}

@@ -187,3 +187,34 @@ def test_an_external_registry_needs_a_plain_host(operator):
     )
     assert response.status_code == 400
     assert "no scheme" in response.json()["error"]["fields"]["server"]
+
+
+def test_operations_whose_worker_died_or_never_came_are_failed_with_a_reason(node):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from nodes.services import reap_operations
+
+    now = timezone.now()
+    dead = NodeOperation.objects.create(
+        kind="drain",
+        node=node,
+        status="running",
+        started_at=now - timedelta(hours=2),
+        secret_encrypted="x",
+    )
+    lost = NodeOperation.objects.create(
+        kind="remove", node=node, status="queued", created_at=now - timedelta(hours=1)
+    )
+    fresh = NodeOperation.objects.create(kind="drain", node=node, status="running", started_at=now)
+
+    assert reap_operations(now) == 2
+
+    dead.refresh_from_db()
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (dead.status, dead.secret_encrypted) == ("failed", "")
+    assert "worker running this operation stopped" in dead.error
+    assert "No worker picked" in lost.error
+    assert fresh.status == "running"
