@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from apps import crypto, engine
+from apps.compose.resolve import overlay as stack_overlay
 from apps.desired import desired, secret_engine_name, secret_labels
 from apps.models import AppSecret, Deployment
 from apps.spec import service_spec
@@ -60,6 +61,9 @@ def spec_for(
 ) -> dict[str, Any]:
     network = network_id or engine.network_id(naming.apps_network())
     ids = ensure_secrets(app_name, config)
+    compose = config.get("compose")
+    if compose and not compose.get("apps_network", True):
+        network = ""  # a stack's internal service lives on the stack's networks only
     return service_spec(
         desired(
             app_name=app_name,
@@ -68,6 +72,7 @@ def spec_for(
             network_id=network,
             secret_ids=ids,
             deployment=number,
+            overlay=stack_overlay(compose) if compose else None,
         )
     )
 

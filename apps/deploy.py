@@ -167,3 +167,17 @@ def cancel(*, deployment: Deployment, principal: Principal) -> Deployment:
     )
     deployment.refresh_from_db()
     return deployment
+
+
+def deploy_prepared(
+    *, app: App, principal: Principal, summary: str, image: str = "", build_dir: str = ""
+) -> Deployment:
+    """A deployment whose access the caller checked (a compose stack's service, in the worker)."""
+    return _enqueue(
+        app=app,
+        principal=principal,
+        source=Source.TARBALL if build_dir else Source.IMAGE,
+        summary=summary,
+        image=image,
+        build_dir=build_dir,
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.compose.selectors import compose_of
 from apps.models import App, AppSecret
 from apps.spec import Desired, SecretRef
 from paas import naming
@@ -48,6 +49,9 @@ def snapshot(app: App, secrets: list[AppSecret]) -> dict[str, Any]:
         {"file": s.name, "engine_name": secret_engine_name(app.name, s), "id": s.pk}
         for s in secrets
     ]
+    compose = compose_of(app.pk)
+    if compose is not None:
+        config["compose"] = compose
     return config
 
 
@@ -59,6 +63,7 @@ def desired(
     network_id: str,
     secret_ids: dict[str, str],
     deployment: int,
+    overlay: dict[str, Any] | None = None,
 ) -> Desired:
     refs = tuple(
         SecretRef(
@@ -86,4 +91,5 @@ def desired(
         health_interval=settings.BERTH_HEALTH_INTERVAL_SECONDS,
         monitor_seconds=settings.BERTH_DEPLOY_MONITOR_SECONDS,
         stop_grace_seconds=settings.BERTH_STOP_GRACE_SECONDS,
+        overlay=overlay or {},
     )

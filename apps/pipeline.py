@@ -21,6 +21,7 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps import builds, converge, crypto, engine, locks, routes
+from apps.compose import progress as stack_progress
 from apps.deploylog import DeployLog, Heartbeat
 from apps.desired import snapshot
 from apps.engine import BuildFailed
@@ -75,6 +76,8 @@ def run(deployment_id: int) -> None:
                 "lock of app %s expired during deployment %s", deployment.app_id, deployment_id
             )
         start_next(deployment.app_id)
+        # A stack rolls its next services out once this one is done.
+        stack_progress.deployment_finished(deployment.app_id)
 
 
 def start_next(app_id: int) -> None:

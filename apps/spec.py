@@ -50,6 +50,8 @@ class Desired:
     stop_grace_seconds: int = 10
     # Apps holding a volume that allows one writer must stop the old task first.
     stop_first: bool = False
+    # What a compose service adds (apps.compose.resolve): {"template": ..., "service": ...}.
+    overlay: dict[str, Any] = field(default_factory=dict)
 
 
 def health_command(path: str, port: int) -> str:
@@ -133,13 +135,28 @@ def task_template(desired: Desired) -> dict[str, Any]:
                 f"node.labels.{key}=={value}" for key, value in sorted(desired.placement.items())
             ]
         },
-        "Networks": [{"Target": desired.network, "Aliases": [desired.app]}],
+        "Networks": (
+            [{"Target": desired.network, "Aliases": [desired.app]}] if desired.network else []
+        ),
         "ForceUpdate": 0,
     }
+    lay_over(template, desired.overlay.get("template") or {})
     # Tasks carry a digest of their template: the deploy waits for tasks with
     # this digest, and a change that keeps it (a scale) restarts nothing.
     container["Labels"][TEMPLATE_LABEL] = digest(template)
     return template
+
+
+def lay_over(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge ``extra`` into ``target``: mappings merge, lists are added to, values replace."""
+    for key, value in extra.items():
+        have = target.get(key)
+        if isinstance(value, dict) and isinstance(have, dict):
+            lay_over(have, value)
+        elif isinstance(value, list) and isinstance(have, list):
+            target[key] = [*have, *value]
+        else:
+            target[key] = value
 
 
 def update_policy(desired: Desired, *, failure_action: str) -> dict[str, Any]:
@@ -155,7 +172,7 @@ def update_policy(desired: Desired, *, failure_action: str) -> dict[str, Any]:
 
 
 def service_spec(desired: Desired) -> dict[str, Any]:
-    return {
+    spec = {
         "Name": desired.service_name,
         "Labels": {**desired.labels, DEPLOYMENT_LABEL: str(desired.deployment)},
         "TaskTemplate": task_template(desired),
@@ -164,6 +181,8 @@ def service_spec(desired: Desired) -> dict[str, Any]:
         "RollbackConfig": update_policy(desired, failure_action="pause"),
         "EndpointSpec": {"Mode": "dnsrr"},
     }
+    lay_over(spec, desired.overlay.get("service") or {})
+    return spec
 
 
 def template_label(spec: dict[str, Any]) -> str:

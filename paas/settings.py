@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "paas",
     "apps",
+    "apps.compose",
     "nodes",
     "routing",
 ]
@@ -292,6 +293,10 @@ CELERY_BEAT_SCHEDULE["gateway-check"] = {"task": "routing.tasks.check_gateway", 
 CELERY_BEAT_SCHEDULE["domains-maintain"] = {
     "task": "routing.tasks.maintain_domains",
     "schedule": 600.0,
+}
+CELERY_BEAT_SCHEDULE["stacks-maintain"] = {
+    "task": "apps.compose.tasks.maintain_stacks",
+    "schedule": 30.0,
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -1,0 +1,1 @@
+"""Compose files as stacks of Berth apps: parse, validate, translate, apply."""
