@@ -55,7 +55,11 @@ fi
 
 if ! have "$REGISTRY_IMAGE"; then
   registry=/usr/bin/docker-registry
-  [[ -x "$registry" ]] || { echo "$registry not found: apt-get install docker-registry" >&2; exit 1; }
+  if [[ ! -x "$registry" ]]; then
+    # Only the multi-node tests need it; they say so when it is missing.
+    echo "skipped $REGISTRY_IMAGE: $registry not found (apt-get install docker-registry)" >&2
+    exit 0
+  fi
   root="$work/registry/root"
   mkdir -p "$root"/{bin,etc/docker/registry,etc/ssl/certs,var/lib/registry,tmp}
   cp "$registry" "$root/bin/registry"

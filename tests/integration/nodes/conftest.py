@@ -63,6 +63,8 @@ def cluster(engine: Any, images: Any, settings: Any) -> Iterator[Cluster]:
     problem = missing_tools(ssh=True)
     if problem:
         unavailable(problem)
+    if not engine.images.list(name=REGISTRY_IMAGE):
+        unavailable(f"no {REGISTRY_IMAGE} image: apt-get install docker-registry, make images")
     loaded = [images.web, images.nginx, REGISTRY_IMAGE]
     with engine_cluster(2, loaded, engine, tls=(1,), bare=(1,)) as (manager, node):
         manager.client.swarm.init(advertise_addr=manager.address)

@@ -58,6 +58,17 @@ def test_a_node_joins_over_ssh_with_its_host_key_pinned_and_leaves_when_removed(
         assert (row.address, row.ssh_host, row.ssh_user) == (server.host, server.host, "root")
         assert "PRIVATE KEY" not in row.ssh_credentials_encrypted
 
+        # Promote and demote: the swarm follows, and so does the row.
+        row = services.set_role(principal=operator, node=row, role="manager")
+        assert row.role == "manager"
+        deadline = time.monotonic() + 30
+        while not cluster.node.client.info()["Swarm"]["ControlAvailable"]:
+            assert time.monotonic() < deadline, "the promoted node did not become a manager"
+            time.sleep(0.3)
+        row = services.set_role(principal=operator, node=row, role="worker")
+        assert row.role == "worker"
+        assert cluster.manager.client.nodes.get(node_id).attrs["Spec"]["Role"] == "worker"
+
         # Berth has no registry and no engine address for this node: an image it builds
         # cannot reach it, and the deployment says so before any task is left pending.
         dev = people.principal("developer")
