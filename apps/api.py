@@ -120,11 +120,23 @@ class AppDetail(AppsView):
         services.update_app(app=app, principal=self.principal(), **data.validated_data)
         return Response(AppSerializer(self.app(name)).data)
 
-    @extend_schema(responses={202: OpenApiResponse(description="Deletion started.")})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "delete_volumes",
+                bool,
+                description="Also delete the volumes it mounts (those no other app uses).",
+            )
+        ],
+        responses={202: OpenApiResponse(description="Deletion started.")},
+    )
     def delete(self, request: Request, name: str) -> Response:
         app = self.app(name, Level.ADMIN)
-        services.delete_app(app=app, principal=self.principal())
-        return Response({"name": name, "deleting": True}, status=status.HTTP_202_ACCEPTED)
+        deleted, kept = services.delete_app(
+            app=app, principal=self.principal(), delete_volumes=_flag(request, "delete_volumes")
+        )
+        body = {"name": name, "deleting": True, "volumes_deleted": deleted, "volumes_kept": kept}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class SecretList(AppsView):

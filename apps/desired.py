@@ -14,6 +14,8 @@ from django.conf import settings
 from apps.compose.selectors import compose_of
 from apps.models import App, AppSecret
 from apps.spec import Desired, SecretRef
+from apps.volumes import selectors as volume_selectors
+from apps.volumes import spec as volume_spec
 from paas import naming
 
 CONFIG_FIELDS = (
@@ -49,6 +51,7 @@ def snapshot(app: App, secrets: list[AppSecret]) -> dict[str, Any]:
         {"file": s.name, "engine_name": secret_engine_name(app.name, s), "id": s.pk}
         for s in secrets
     ]
+    config["mounts"] = volume_selectors.mount_entries(app.pk)
     compose = compose_of(app.pk)
     if compose is not None:
         config["compose"] = compose
@@ -71,6 +74,7 @@ def desired(
         )
         for s in config.get("secrets", [])
     )
+    mounts = list(config.get("mounts") or [])
     return Desired(
         app=app_name,
         service_name=naming.app_service(app_name),
@@ -91,5 +95,8 @@ def desired(
         health_interval=settings.BERTH_HEALTH_INTERVAL_SECONDS,
         monitor_seconds=settings.BERTH_DEPLOY_MONITOR_SECONDS,
         stop_grace_seconds=settings.BERTH_STOP_GRACE_SECONDS,
+        mounts=volume_spec.engine_mounts(mounts),
+        constraints=volume_spec.constraints(mounts),
+        stop_first=volume_spec.single_writer(mounts),
         overlay=overlay or {},
     )

@@ -28,6 +28,7 @@ from apps.engine import BuildFailed
 from apps.models import RUNNING, App, Deployment, Source, Status
 from apps.rollout import FAILED, HEALTHY, ROLLED_BACK, Progress, assess
 from apps.spec import template_label
+from apps.volumes import services as volume_services
 from nodes import images as node_images
 from paas import audit, naming
 from paas.transport import EngineError
@@ -324,7 +325,19 @@ class Pipeline:
                 target=deployment,
                 data={"number": deployment.number, "image": deployment.image},
             )
+        self.place_volumes()
         self.cleanup(spec)
+
+    def place_volumes(self) -> None:
+        """A local volume used for the first time stays on the node its task ran on."""
+        try:
+            placed = volume_services.record_nodes(app=self.app, tasks=engine.tasks(self.service))
+        except EngineError as exc:
+            log.warning("placing the volumes of %s: %s", self.app.name, exc)
+            return
+        if placed:
+            self.log.line(f"Volume(s) {', '.join(placed)} now live on this app's node")
+            self.log.flush()
 
     def route(self) -> None:
         error = routes.apply(self.app)

@@ -180,9 +180,16 @@ def delete_secret(*, secret: AppSecret, principal: Principal) -> None:
 
 
 @transaction.atomic
-def delete_app(*, app: App, principal: Principal) -> None:
-    """Mark the app for deletion; a task removes its service, route, secrets and images."""
+def delete_app(
+    *, app: App, principal: Principal, delete_volumes: bool = False
+) -> tuple[list[str], list[str]]:
+    """Mark the app for deletion; a task removes its service, route, secrets and images.
+
+    With ``delete_volumes`` the volumes it mounts go too, except those another app
+    uses; returns the names of the volumes (deleted, kept).
+    """
     from apps.tasks import delete_app as delete_app_task
+    from apps.volumes import services as volume_services
 
     principal.require(app.team_id, Level.ADMIN)
     app = App.objects.select_for_update().get(pk=app.pk)
@@ -199,3 +206,6 @@ def delete_app(*, app: App, principal: Principal) -> None:
     audit.record(principal, "app.delete", team=app.team, target=app)
     app_id = app.pk
     transaction.on_commit(lambda: delete_app_task.delay(app_id))
+    if delete_volumes:
+        return volume_services.delete_with_app(app=app, principal=principal)
+    return [], []

@@ -50,6 +50,9 @@ class Desired:
     stop_grace_seconds: int = 10
     # Apps holding a volume that allows one writer must stop the old task first.
     stop_first: bool = False
+    # Engine API Mounts (apps.volumes.spec) and the placement they need (a volume's node).
+    mounts: tuple[dict[str, Any], ...] = ()
+    constraints: tuple[str, ...] = ()
     # What a compose service adds (apps.compose.resolve): {"template": ..., "service": ...}.
     overlay: dict[str, Any] = field(default_factory=dict)
 
@@ -126,6 +129,8 @@ def task_template(desired: Desired) -> dict[str, Any]:
     check = healthcheck(desired)
     if check is not None:
         container["Healthcheck"] = check
+    if desired.mounts:
+        container["Mounts"] = [dict(mount) for mount in desired.mounts]
     template: dict[str, Any] = {
         "ContainerSpec": container,
         "Resources": resources(desired),
@@ -134,6 +139,7 @@ def task_template(desired: Desired) -> dict[str, Any]:
             "Constraints": [
                 f"node.labels.{key}=={value}" for key, value in sorted(desired.placement.items())
             ]
+            + list(desired.constraints)
         },
         "Networks": (
             [{"Target": desired.network, "Aliases": [desired.app]}] if desired.network else []

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from apps.volumes import urls as volume_urls
 from paas.views import audit, dashboard, health, invitations, members, teams, tokens
 
 urlpatterns = [
@@ -28,6 +29,9 @@ urlpatterns = [
     path("t/<slug:slug>/tokens/<int:pk>/revoke/", tokens.token_revoke, name="team-token-revoke"),
     path("t/<slug:slug>/audit/", audit.audit_log, name="team-audit"),
     path("t/<slug:slug>/apps/", include("apps.urls")),
+    # Volumes, and an app's Volumes tab.
+    path("t/<slug:slug>/volumes/", include("apps.volumes.urls")),
+    path("t/<slug:slug>/apps/", include(volume_urls.app_patterns)),
     # An app's Domains and Access pages (routing).
     path("t/<slug:slug>/apps/", include("routing.portal_urls")),
     # Operator pages of the gateway and nodes.

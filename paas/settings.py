@@ -58,6 +58,10 @@ BERTH_DOCKER_TIMEOUT = env_int("BERTH_DOCKER_TIMEOUT", 60, minimum=1)
 # Host-path bind mounts for trusted teams are allowed only under these prefixes.
 BERTH_BIND_PREFIXES = env_list("BERTH_BIND_PREFIXES", [])
 BERTH_HOST_PORT_RANGE = env_str("BERTH_HOST_PORT_RANGE", "10000-20000")
+# Volumes: the image whose tar copies a volume in backups and restores (empty: an
+# image Berth already has there), and the largest archive a restore takes.
+BERTH_VOLUME_HELPER_IMAGE = env_str("BERTH_VOLUME_HELPER_IMAGE", "")
+BERTH_VOLUME_UPLOAD_LIMIT_MB = env_int("BERTH_VOLUME_UPLOAD_LIMIT_MB", 2048, minimum=1)
 BERTH_INVITE_DAYS = env_int("BERTH_INVITE_DAYS", 7, minimum=1)
 # Apps and deployments.
 BERTH_MAX_INSTANCES = env_int("BERTH_MAX_INSTANCES", 50, minimum=1)
@@ -293,6 +297,11 @@ CELERY_BEAT_SCHEDULE["gateway-check"] = {"task": "routing.tasks.check_gateway", 
 CELERY_BEAT_SCHEDULE["domains-maintain"] = {
     "task": "routing.tasks.maintain_domains",
     "schedule": 600.0,
+}
+# Volumes marked for deletion whose removal is still waiting (an app let go late).
+CELERY_BEAT_SCHEDULE["volumes-sweep"] = {
+    "task": "apps.volumes.tasks.sweep_volumes",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["stacks-maintain"] = {
     "task": "apps.compose.tasks.maintain_stacks",

@@ -134,6 +134,14 @@ def app_delete(request: TeamRequest, name: str) -> HttpResponse:
     if request.POST.get("confirm") != app.name:
         messages.error(request, f"Type the app's name ({app.name}) to delete it.")
         return redirect("app-settings", slug=request.team.slug, name=app.name)
-    services.delete_app(app=app, principal=request.principal)
+    deleted, kept = services.delete_app(
+        app=app,
+        principal=request.principal,
+        delete_volumes=bool(request.POST.get("delete_volumes")),
+    )
     messages.success(request, f"Deleting {app.name}: its service, route, secrets and images go.")
+    if deleted or kept:
+        volumes = f"Deleting the volumes {', '.join(deleted)}." if deleted else ""
+        used = f" Kept {', '.join(kept)}: another app uses them." if kept else ""
+        messages.info(request, (volumes + used).strip())
     return redirect("app-list", slug=request.team.slug)
