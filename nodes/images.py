@@ -99,15 +99,27 @@ def _built_here(image: str) -> bool:
 
 
 def candidate_nodes(placement: dict[str, str], exclude: Iterable[str] = ()) -> list[Node]:
-    """Nodes other than Berth's own that may run a task with ``placement`` labels."""
+    """Nodes other than Berth's own that may run a task with ``placement`` labels.
+
+    Read live from the swarm (one call), so a node joined a moment ago counts; the
+    rows add what Berth knows of each (its engine address).
+    """
     local = cluster.swarm_facts().local_node_id
     skip = {local, *exclude}
+    rows = {n.node_id: n for n in Node.objects.all()}
     found = []
-    for node in Node.objects.filter(state=NodeState.READY, availability=Availability.ACTIVE):
-        if node.node_id in skip:
+    for attrs in cluster.nodes():
+        fields = services.node_fields(attrs)
+        node_id = str(attrs["ID"])
+        if node_id in skip or fields["state"] != NodeState.READY:
             continue
-        if all(node.labels.get(key) == value for key, value in placement.items()):
-            found.append(node)
+        if fields["availability"] != Availability.ACTIVE:
+            continue
+        if all(fields["labels"].get(key) == value for key, value in placement.items()):
+            row = rows.get(node_id) or Node(node_id=node_id)
+            for key in ("hostname", "address", "labels"):
+                setattr(row, key, fields[key])
+            found.append(row)
     return found
 
 
@@ -115,7 +127,6 @@ def copy_to_nodes(
     image: str, *, placement: dict[str, str], out: Log, exclude: Iterable[str] = ()
 ) -> int:
     """Load ``image`` into every candidate node's engine that lacks it; returns how many got it."""
-    services.sync_nodes()
     built = _built_here(image)
     copied = 0
     for node in candidate_nodes(placement, exclude):
