@@ -90,6 +90,7 @@ class Source(models.TextChoices):
     TARBALL = "tarball", "Tarball"
     ROLLBACK = "rollback", "Rollback"
     CONFIG = "config", "Settings change"
+    GIT = "git", "Git"
 
 
 class Status(models.TextChoices):
@@ -116,6 +117,9 @@ class Deployment(models.Model):
     image = models.CharField(max_length=300, blank=True)
     built = models.BooleanField(default=False)
     definition = models.TextField(blank=True)
+    # The commit a git deployment built (apps.git): full SHA and message.
+    commit_sha = models.CharField(max_length=64, blank=True)
+    commit_message = models.TextField(blank=True)
     # The app's settings this deployment ran with (apps.desired.snapshot).
     config = models.JSONField(default=dict, blank=True)
     # Extracted build context of an upload, under the data folder.
@@ -163,6 +167,9 @@ class Deployment(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
+
+# An app's git source and webhook deliveries live in apps.git.
+from apps.git.models import GitSource, WebhookDelivery  # noqa: E402, F401
 
 # Volumes and mounts live in apps.volumes; imported here so Django registers them.
 from apps.volumes.models import Mount, Volume  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Deploying an app from a git repository: its source, the checkout, and push webhooks."""
