@@ -29,6 +29,8 @@ class GitSource(models.Model):
     username = models.CharField(max_length=100, blank=True)
     # The token or private key, encrypted; empty with no credentials.
     credential_ciphertext = models.TextField(blank=True)
+    # The deploy key's public half (OpenSSH line), to add on the git host; not secret.
+    public_key = models.TextField(blank=True)
     # Host keys of SSH remotes, pinned on first use (or given); public, so shown.
     known_hosts = models.TextField(blank=True)
     hook_id = models.CharField(max_length=40, unique=True)
