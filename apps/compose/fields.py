@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from apps.compose.parse import ComposeError, join
@@ -264,3 +265,45 @@ def volume(value: object, path: str) -> dict[str, Any]:
         "read_only": read_only,
         "tmpfs_size": tmpfs_size,
     }
+
+
+def labels(value: object, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    raw = key_values(value, path, what="key=value")
+    return {key: item or "" for key, item in raw.items()}
+
+
+class Collector:
+    """Problems found so far, by path; keys Berth does not support, by path."""
+
+    def __init__(self, *, ignore_unsupported: bool) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.unsupported: list[str] = []
+        self.ignore_unsupported = ignore_unsupported
+
+    def add(self, exc: ComposeError) -> None:
+        for key, messages in exc.errors.items():
+            self.errors.setdefault(key, []).extend(messages)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, []).append(message)
+
+    def run(self, fn: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return fn()
+        except ComposeError as exc:
+            self.add(exc)
+            return default
+
+    def known(self, value: dict[str, Any], allowed: set[str], path: str) -> dict[str, Any]:
+        """``value`` without extension keys (x-...) and unsupported ones (which are noted)."""
+        kept = {}
+        for key, item in value.items():
+            if key.startswith("x-") and key not in allowed:
+                continue
+            if key in allowed:
+                kept[key] = item
+                continue
+            self.unsupported.append(join(path, key))
+        return kept
