@@ -40,8 +40,18 @@ def image_exists(ref: str) -> bool:
     return True
 
 
-def pull(ref: str) -> None:
-    call(api().pull, ref, retries=0)
+def pull(ref: str, on_output: Callable[[str], None] | None = None) -> None:
+    """Pull ``ref``, streaming progress (a big image takes longer than one call's timeout)."""
+    stream = call(api().pull, ref, stream=True, decode=True, retries=0)
+    with transport.engine_errors():
+        for chunk in stream:
+            if "error" in chunk:
+                raise EngineError(str(chunk.get("error") or "the pull failed").strip())
+            status = str(chunk.get("status") or "")
+            # Per-layer byte counts are noise in a deployment log; keep the milestones.
+            if on_output is not None and status and "progress" not in chunk:
+                layer = f"{chunk['id']}: " if chunk.get("id") else ""
+                on_output(f"{layer}{status}\n")
 
 
 def get_service(name: str) -> dict[str, Any] | None:

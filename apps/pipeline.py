@@ -234,7 +234,7 @@ class Pipeline:
             )
         self.log.line(f"Pulling {image}")
         try:
-            engine.pull(image)
+            engine.pull(image, self.log.write)
         except EngineError as exc:
             raise DeployFailed(
                 f"No such image: {image!r} is not on the engine and could not be pulled ({exc})."

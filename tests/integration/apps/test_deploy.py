@@ -169,3 +169,18 @@ def test_rollback_runs_an_earlier_image_again_as_a_new_deployment(
         gateway.wait_for("undo.localhost", "/cgi-bin/info")
     finally:
         engine.images.remove("berth-test/web:undo-v2")
+
+
+def test_an_image_that_cannot_be_pulled_fails_with_the_pull_error(
+    people, gateway, deploy_worker, finished, settings
+):
+    settings.BERTH_PULL_IMAGES = True
+    dev = people.principal("developer")
+    app = services.create_app(team=people.team, principal=dev, name="nowhere")
+
+    bad = finished(deploy.deploy_image(app=app, principal=dev, image="berth-test/nowhere:404"))
+
+    assert bad.status == Status.FAILED
+    assert "could not be pulled" in bad.reason
+    assert "Pulling berth-test/nowhere:404" in bad.log
+    assert refreshed(app).current_deployment is None
