@@ -122,7 +122,15 @@ class Pipeline:
     def finish(self, status: str, reason: str = "") -> None:
         self.log.line(f"{Status(status).label}{': ' + reason if reason else ''}")
         self.log.flush()
-        self.set(status=status, reason=reason[:4000], finished_at=timezone.now())
+        with transaction.atomic():
+            if self.set(status=status, reason=reason[:4000], finished_at=timezone.now()):
+                audit.record(
+                    None,
+                    f"deployment.{status}",
+                    team=self.app.team,
+                    target=self.deployment,
+                    data={"number": self.deployment.number, "reason": reason[:500]},
+                )
 
     def check_cancel(self) -> None:
         if self.heartbeat.cancelled.is_set():

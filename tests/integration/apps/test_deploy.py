@@ -112,6 +112,7 @@ def test_a_missing_image_fails_with_a_reason_and_the_old_version_keeps_serving(
     assert bad.status == Status.FAILED
     assert "berth-test/does-not-exist:404" in bad.reason
     assert "not on the engine" in bad.reason
+    assert AuditEvent.objects.filter(action="deployment.failed", target=str(bad)).exists()
     reply = gateway.wait_for("keep.localhost", "/cgi-bin/info")
     assert reply.fact("version") == "1"
     assert refreshed(app).current_deployment == first
@@ -138,6 +139,7 @@ def test_a_failing_health_check_rolls_back_and_the_old_version_keeps_serving(
     assert "health check" in second.reason
     assert "/cgi-bin/health" in second.reason
     assert "#1 keeps serving" in second.reason
+    assert AuditEvent.objects.filter(action="deployment.rolled_back", actor_label="system").exists()
     reply = gateway.wait_for("checked.localhost", "/cgi-bin/info")
     assert reply.fact("version") == "1"
     assert refreshed(app).current_deployment == first
