@@ -7,7 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 COMPOSE_HELP = (
     "A Compose file. ${VAR}, ${VAR:-default} and ${VAR:?message} take the variables below; "
-    "write $$ for a literal $. x-berth: {http_port, expose, domains} routes a service."
+    "write $$ for a literal $. x-berth: {http_port, expose, domains} routes a service. "
+    "A CapRover one-click template (captainVersion: 4) works too: its $$cap_ variables go below."
 )
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from apps import builds, crypto
 from apps import services as app_services
-from apps.compose import files, parse, translate, validate
+from apps.compose import caprover, files, parse, translate, validate
 from apps.compose.models import (
     STACK_NAME_PATTERN,
     FileKind,
@@ -105,6 +105,24 @@ def plan_stack(
         raise ValidationError(exc.errors) from None
 
 
+def _caprover(
+    text: str | None, *, stack: str, variables: Mapping[str, str]
+) -> tuple[str, dict[str, str]] | None:
+    """A CapRover one-click template as compose text and its variables; None for compose."""
+    if not text:
+        return None
+    try:
+        data = parse.load(text)
+    except ComposeError:
+        return None  # plan_stack reports it
+    if not caprover.is_template(data):
+        return None
+    try:
+        return caprover.convert(data, stack=stack, variables=variables)
+    except ComposeError as exc:
+        raise ValidationError(exc.errors) from None
+
+
 def _stored_spec(plan: ServicePlan) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(plan)))  # type: ignore[no-any-return]
 
@@ -137,10 +155,15 @@ def apply_stack(
             except ComposeError as exc:
                 raise ValidationError(exc.errors) from None
         sources = Sources(unpacked.root if unpacked else None)
+        template = _caprover(text, stack=clean_name, variables=values)
+        if template is not None:
+            # Generated passwords are kept with the stack, so a redeploy reuses them.
+            converted, used = template
+            given, values = {**given, **used}, {**values, **used}
         plan = plan_stack(
             name=clean_name,
             team=team,
-            compose=text,
+            compose=converted if template is not None else text,
             variables=values,
             ignore_unsupported=ignore_unsupported,
             sources=sources,
