@@ -73,13 +73,13 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 @contextlib.contextmanager
 def api_server() -> Iterator[str]:
     """The Django app over real HTTP on 127.0.0.1 (threaded, like a gthread worker)."""
-    from django.core.wsgi import get_wsgi_application
+    from paas.wsgi import application  # what gunicorn serves, with its start-up tuning
 
     port = free_port()
     server = make_server(
         "127.0.0.1",
         port,
-        get_wsgi_application(),
+        application,
         server_class=_ThreadingServer,
         handler_class=_Quiet,
     )
