@@ -25,6 +25,7 @@ from apps.compose import progress as stack_progress
 from apps.deploylog import DeployLog, Heartbeat
 from apps.desired import snapshot
 from apps.engine import BuildFailed
+from apps.git import fetch as git_fetch
 from apps.models import RUNNING, App, Deployment, Source, Status
 from apps.rollout import FAILED, HEALTHY, ROLLED_BACK, Progress, assess
 from apps.spec import template_label
@@ -172,6 +173,11 @@ class Pipeline:
             image = self.app.current_image
             if not image:
                 raise NothingToDo("Nothing runs yet; the settings apply with the next deployment.")
+        if deployment.source == Source.GIT and not deployment.build_dir:
+            self.set(status=Status.BUILDING)
+            self.set(
+                **git_fetch.for_deployment(deployment, log=self.log.line, check=self.check_cancel)
+            )
         if deployment.build_dir:
             image = self.build()
         self.check_cancel()

@@ -80,6 +80,10 @@ BERTH_PULL_IMAGES = env_bool("BERTH_PULL_IMAGES", True)
 BERTH_UPLOAD_LIMIT_MB = env_int("BERTH_UPLOAD_LIMIT_MB", 200, minimum=1)
 BERTH_TARBALL_MAX_MB = env_int("BERTH_TARBALL_MAX_MB", 1000, minimum=1)
 BERTH_TARBALL_MAX_FILES = env_int("BERTH_TARBALL_MAX_FILES", 20_000, minimum=1)
+# Deploying from git: how long one fetch may take, and whether file:// URLs
+# (repositories on this host's disk) are accepted; off, as any team could read them.
+BERTH_GIT_TIMEOUT = env_int("BERTH_GIT_TIMEOUT", 300, minimum=5)
+BERTH_GIT_FILE_URLS = env_bool("BERTH_GIT_FILE_URLS", False)
 BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
 # The longest a followed log stream stays open (clients reconnect after).
 BERTH_LOG_FOLLOW_SECONDS = env_int("BERTH_LOG_FOLLOW_SECONDS", 3600, minimum=1)
