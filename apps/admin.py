@@ -72,3 +72,7 @@ class DeploymentAdmin(admin.ModelAdmin[Deployment]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# Volumes register their own admin.
+from apps.volumes import admin as volumes_admin  # noqa: E402, F401

@@ -93,6 +93,7 @@ class MountForm(forms.Form):
         ]
         if not trusted:
             del self.fields["host_path"]
+            self.fields["volume"].required = True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

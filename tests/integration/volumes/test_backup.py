@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tarfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -70,8 +71,6 @@ def test_a_broken_upload_leaves_the_data_alone(people, images, engine, api, name
     dev = people.principal("developer")
     volume = volume_services.create_volume(team=people.team, principal=dev, name="intact")
     api.force_authenticate(people.developer)
-    import tarfile
-
     good = io.BytesIO()
     with tarfile.open(fileobj=good, mode="w:gz") as tar:
         for name, body in (("value", b"v1"), (".hidden", b"h"), ("sub/deep.txt", b"d" * 5000)):
@@ -109,8 +108,6 @@ def test_a_broken_upload_leaves_the_data_alone(people, images, engine, api, name
 def test_an_image_without_tar_is_a_clear_error(people, engine, api, settings, namespace):
     # A scratch image holding one file: the engine cannot start tar in it.
     context = io.BytesIO()
-    import tarfile
-
     with tarfile.open(fileobj=context, mode="w") as tar:
         for name, body in (("Dockerfile", b"FROM scratch\nCOPY note /note\n"), ("note", b"x")):
             info = tarfile.TarInfo(name)
