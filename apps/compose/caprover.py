@@ -130,7 +130,14 @@ def convert(
         if not isinstance(service, dict):
             raise ComposeError({path: ["Expected a mapping."]})
         raw_depends = service.get("depends_on")
-        service = walk(dict(service), path)
+        service = dict(service)
+        if isinstance(service.get("volumes"), list):
+            # The stack's name prefixes its volumes already: "$$cap_appname-db-data" is "db-data".
+            service["volumes"] = [
+                m[len(APP) + 1 :] if isinstance(m, str) and m.startswith(APP + "-") else m
+                for m in service["volumes"]
+            ]
+        service = walk(service, path)
         extra = service.pop("caproverExtra", None) or {}
         berth: dict[str, Any] = {}
         if "containerHttpPort" in extra:

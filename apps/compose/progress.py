@@ -116,6 +116,7 @@ def _start(stack: Stack, row: StackService, principal: Principal) -> None:
         if changed:
             app.updated_at = timezone.now()
             app.save(update_fields=[*changed, "updated_at"])
+        _sync_mounts(app, stack, list(spec.get("volumes") or []))
         what = f"build of {spec['build']['context']}" if spec.get("build") else spec["image"]
         deployment = deploy.deploy_prepared(
             app=app,
@@ -127,6 +128,32 @@ def _start(stack: Stack, row: StackService, principal: Principal) -> None:
         row.deployment = deployment
         row.requested_hash = row.spec_hash
         row.build_dir = ""  # the pipeline removes it with the deployment
+
+
+def _sync_mounts(app: App, stack: Stack, wanted: list[dict[str, Any]]) -> None:
+    """The app's mounts of the stack's volumes as the file says; mounts attached by hand stay."""
+    from apps.volumes.models import Mount, Volume
+
+    want = {(m["volume"], m["path"], bool(m["read_only"])) for m in wanted}
+    for mount in Mount.objects.filter(app=app, volume__isnull=False).select_related("volume"):
+        if mount.volume is None:
+            continue
+        key = (mount.volume.name, mount.path, mount.read_only)
+        if key in want:
+            want.discard(key)
+        elif mount.volume.name.startswith(f"{stack.name}-"):
+            mount.delete()
+    for name, path, read_only in sorted(want):
+        volume = Volume.objects.filter(
+            team_id=app.team_id, name=name, deleting_at__isnull=True
+        ).first()
+        if volume is None:
+            raise ValueError(f"The volume {name} is gone; redeploy the stack to make it again.")
+        if Mount.objects.filter(app=app, path=path).exists():
+            raise ValueError(f"{path} already has a mount attached by hand: detach it first.")
+        Mount.objects.create(
+            app=app, volume=volume, path=path, read_only=read_only, created_by=f"stack {stack.name}"
+        )
 
 
 def _advance(stack_id: int) -> str | None:
@@ -255,19 +282,6 @@ def delete(stack_id: int, *, wait: float = 60) -> bool:
                 continue
             except EngineError:
                 left.append(f"{kind} {ident}")
-    if stack.delete_volumes:
-        try:
-            volumes = call(api.volumes, filters={"label": _labelled("stack-volume", stack.name)})
-            for volume in (volumes or {}).get("Volumes") or []:
-                try:
-                    call(api.remove_volume, volume["Name"], force=True, retries=0)
-                except NotFound:
-                    continue
-                except EngineError:
-                    left.append(f"volume {volume['Name']}")
-        except EngineError as exc:
-            log.warning("deleting the volumes of stack %s: %s", stack.name, exc)
-            return False
     if left:
         log.info("deleting stack %s: %s still in use; retrying later", stack.name, ", ".join(left))
         return False

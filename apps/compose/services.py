@@ -239,6 +239,10 @@ def _write(
             StackFile.objects.create(
                 stack=stack, kind=file.kind, name=file.name, engine_name=file.engine_name, data=data
             )
+    warnings = _volumes(team, principal, plan)
+    if warnings:
+        stack.warnings = [*plan.warnings, *warnings]
+        stack.save(update_fields=["warnings"])
     changed: list[str] = []
     for position, service in enumerate(plan.services):
         row = rows.get(service.service)
@@ -294,6 +298,43 @@ def _write(
     return stack
 
 
+def _volumes(team: Team, principal: Principal, plan: StackPlan) -> list[str]:
+    """The team's Berth volumes the stack's named volumes are: made when missing, else reused
+    (their data stays across redeploys and even a deleted and re-created stack)."""
+    from apps.volumes import services as volume_services
+    from apps.volumes.models import Volume
+
+    used = {m["volume"] for service in plan.services for m in service.volumes}
+    warnings: list[str] = []
+    for name, spec in plan.volumes.items():
+        if spec["volume"] not in used:
+            continue
+        existing = Volume.objects.filter(team=team, name=spec["volume"]).first()
+        if existing is not None:
+            if existing.deleting_at is not None:
+                raise ValidationError(
+                    {f"volumes.{name}": f"The volume {existing.name} is being deleted."}
+                )
+            if (existing.driver, existing.driver_options) != (spec["driver"], spec["driver_opts"]):
+                warnings.append(
+                    f"volumes.{name}: the volume {existing.name} exists with other driver "
+                    "options, which cannot change; it is used as it is."
+                )
+            continue
+        try:
+            volume_services.create_volume(
+                team=team,
+                principal=principal,
+                name=spec["volume"],
+                driver=spec["driver"],
+                driver_options=spec["driver_opts"],
+                labels=spec["labels"],
+            )
+        except ValidationError as exc:
+            raise ValidationError({f"volumes.{name}": exc.messages}) from None
+    return warnings
+
+
 def _check_app_names(plan: StackPlan, rows: dict[str, StackService]) -> None:
     errors: dict[str, list[str]] = {}
     for service in plan.services:
@@ -333,6 +374,7 @@ def delete_stack(*, stack: Stack, principal: Principal, volumes: bool = False) -
     """Delete the stack's apps, then (in the worker) its networks, secrets, configs and,
     when asked, its volumes."""
     from apps.compose.tasks import delete_stack as delete_stack_task
+    from apps.volumes import services as volume_services
 
     principal.require(stack.team_id, Level.ADMIN)
     stack = Stack.objects.select_for_update().get(pk=stack.pk)
@@ -341,8 +383,13 @@ def delete_stack(*, stack: Stack, principal: Principal, volumes: bool = False) -
         stack.delete_volumes = volumes
         stack.status = StackStatus.DELETING
         stack.save(update_fields=["deleting_at", "delete_volumes", "status"])
-    for row in StackService.objects.filter(stack=stack).select_related("app"):
+    rows = list(StackService.objects.filter(stack=stack).select_related("app"))
+    names = {row.app.name for row in rows}
+    for row in rows:
         app_services.delete_app(app=row.app, principal=principal)
+        if volumes:
+            # Volumes shared by the stack's own services go too; one another app uses stays.
+            volume_services.delete_with_app(app=row.app, principal=principal, together=names)
     audit.record(
         principal, "stack.delete", team=stack.team, target=stack, data={"volumes": volumes}
     )

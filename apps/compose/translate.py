@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,9 +24,11 @@ from apps.compose.fields import FieldError
 from apps.compose.parse import ComposeError, join, parse_env_file
 from apps.compose.sources import Sources, clean_relative
 from apps.compose.validate import Checked, order
+from apps.volumes.models import VOLUME_NAME_PATTERN
 from paas import naming, policy
 
 STACK_LABEL = "berth.stack"
+VOLUME_NAME_RE = re.compile(VOLUME_NAME_PATTERN)
 POLICY_FIELDS = {"bind_mounts": "volumes", "host_ports": "ports"}
 
 
@@ -47,6 +50,8 @@ class ServicePlan:
     compose: dict[str, Any]
     depends_on: dict[str, str]
     domains: tuple[str, ...]
+    # Berth volumes of the team mounted in the app: {volume, path, read_only}.
+    volumes: tuple[dict[str, Any], ...] = ()
     digest: str = ""
 
 
@@ -70,6 +75,11 @@ def object_name(stack: str, name: str, *extra: str) -> str:
 
 def object_labels(kind: str, stack: str) -> dict[str, str]:
     return naming.labels(kind, **{STACK_LABEL: stack})
+
+
+def volume_name(stack: str, name: str) -> str:
+    """The team's Berth volume (apps.volumes) a stack's named volume is."""
+    return f"{stack}-{name}"
 
 
 def app_name(stack: str, service: str) -> str:
@@ -115,9 +125,16 @@ class _Translator:
             for name in sorted(used_networks)
         }
         volumes = {
-            name: {"engine_name": object_name(self.stack, name), **spec}
+            name: {"volume": volume_name(self.stack, name), **spec}
             for name, spec in self.data["volumes"].items()
         }
+        for name, spec in volumes.items():
+            if not VOLUME_NAME_RE.match(spec["volume"]):
+                self.fail(
+                    join("volumes", name),
+                    f"It becomes the team's volume {spec['volume']!r}: use lowercase letters, "
+                    "digits, '-' or '_' (at most 63 characters in all).",
+                )
         graph = {name: sorted(svc["depends_on"]) for name, svc in services.items()}
         plans = []
         for name in order(graph):
@@ -149,7 +166,7 @@ class _Translator:
         http_port, host_ports = self.ports(svc, path)
         expose = berth["expose"] if berth["expose"] is not None else http_port is not None
         internal = not (http_port is not None and expose)
-        mounts, binds = self.mounts(svc, path, volumes)
+        mounts, binds, named = self.mounts(svc, path, volumes)
         access = policy.HostAccess(
             bind_mounts=binds,
             host_ports=[p["published"] for p in host_ports],
@@ -208,6 +225,7 @@ class _Translator:
             compose=compose,
             depends_on=dict(sorted(svc["depends_on"].items())),
             domains=domains,
+            volumes=tuple(named),
         )
         body = {
             "image": image,
@@ -215,6 +233,7 @@ class _Translator:
             "settings": settings_,
             "compose": compose,
             "domains": list(domains),
+            "volumes": named,
         }
         return replace(plan, digest=digest(body))
 
@@ -246,9 +265,11 @@ class _Translator:
 
     def mounts(
         self, svc: dict[str, Any], path: str, volumes: dict[str, dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[str]]:
+    ) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+        """Engine mounts (binds, tmpfs), host paths for the policy, and the Berth volumes used."""
         mounts: list[dict[str, Any]] = []
         binds: list[str] = []
+        named: list[dict[str, Any]] = []
         for index, vol in enumerate(svc["volumes"]):
             where = join(join(path, "volumes"), index)
             if vol["type"] == "bind":
@@ -267,7 +288,6 @@ class _Translator:
                     mount["TmpfsOptions"] = {"SizeBytes": vol["tmpfs_size"]}
                 mounts.append(mount)
             else:
-                labels = object_labels("stack-volume", self.stack)
                 if not vol["source"]:
                     self.fail(
                         where,
@@ -286,21 +306,12 @@ class _Translator:
                 ):
                     # A local volume over a host folder is a bind mount by another name.
                     binds.append(opts["device"])
-                volume_options: dict[str, Any] = {"Labels": {**spec["labels"], **labels}}
-                if opts:
-                    volume_options["DriverConfig"] = {"Name": "local", "Options": dict(opts)}
-                mounts.append(
-                    {
-                        "Type": "volume",
-                        "Source": spec["engine_name"],
-                        "Target": vol["target"],
-                        "ReadOnly": vol["read_only"],
-                        "VolumeOptions": volume_options,
-                    }
+                named.append(
+                    {"volume": spec["volume"], "path": vol["target"], "read_only": vol["read_only"]}
                 )
         for target in svc["tmpfs"]:
             mounts.append({"Type": "tmpfs", "Target": target})
-        return mounts, binds
+        return mounts, binds, named
 
     def swarm_limits(self, svc: dict[str, Any], path: str) -> None:
         """What passed the policy (a trusted team) but swarm services cannot do."""

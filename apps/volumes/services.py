@@ -10,6 +10,7 @@ always matches a numbered deployment.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -147,8 +148,13 @@ def delete_volume(*, volume: Volume, principal: Principal) -> None:
     _mark_deleting(volume, principal, {"engine_name": volume.engine_name})
 
 
-def delete_with_app(*, app: App, principal: Principal) -> tuple[list[str], list[str]]:
+def delete_with_app(
+    *, app: App, principal: Principal, together: Collection[str] = ()
+) -> tuple[list[str], list[str]]:
     """Mark for deletion the volumes ``app`` mounts that no other app uses.
+
+    ``together`` names apps deleted at the same time (a compose stack's): their
+    use does not keep a volume.
 
     Called by ``apps.services.delete_app`` in its transaction; the removal
     waits until the app's tasks are gone. Returns (deleted, kept) names.
@@ -161,7 +167,7 @@ def delete_with_app(*, app: App, principal: Principal) -> tuple[list[str], list[
     ):
         if volume.deleting_at is not None:
             continue
-        others = [name for name in in_use_by(volume) if name != app.name]
+        others = [name for name in in_use_by(volume) if name != app.name and name not in together]
         if others:
             kept.append(volume.name)
             continue
@@ -278,7 +284,7 @@ def detach(*, mount: Mount, principal: Principal) -> Deployment | None:
     return None
 
 
-def record_nodes(*, app: App, tasks: list[dict[str, Any]]) -> list[str]:
+def record_nodes(*, app: App, tasks: Callable[[], list[dict[str, Any]]]) -> list[str]:
     """After a healthy deployment: a local volume not placed yet stays where its first task ran.
 
     Returns the names of the volumes placed. When the tasks were spread over
@@ -290,14 +296,16 @@ def record_nodes(*, app: App, tasks: list[dict[str, Any]]) -> list[str]:
         for v in Volume.objects.filter(mounts__app=app, node_id="", deleting_at__isnull=True)
         if v.on_node
     ]
+    if not pending:
+        return []  # the common case: no engine call
     running = [
         t
-        for t in tasks
+        for t in tasks()
         if t.get("DesiredState") == "running"
         and (t.get("Status") or {}).get("State") == "running"
         and t.get("NodeID")
     ]
-    if not pending or not running:
+    if not running:
         return []
     running.sort(key=lambda t: str(t.get("CreatedAt", "")))
     node_id = str(running[0]["NodeID"])

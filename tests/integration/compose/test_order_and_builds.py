@@ -12,6 +12,7 @@ import pytest
 from apps.compose import services
 from apps.compose.models import ServiceState, Stack, StackService, StackStatus
 from apps.models import App, Status
+from apps.volumes.models import Volume
 from paas import naming
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -133,13 +134,18 @@ def test_a_tarball_stack_builds_its_service_delivers_a_file_secret_and_deletes_c
 
     label = {"label": "berth.stack=built"}
     assert engine.networks.list(filters=label)
-    assert engine.volumes.list(filters=label)
+    volume = Volume.objects.get(team=people.team, name="built-cache")  # a Berth volume
+    assert engine.volumes.list(filters={"name": volume.engine_name})
     assert client.delete("/api/v1/stacks/built/?volumes=1").status_code == 202
     deadline = time.monotonic() + 90
-    while Stack.objects.filter(name="built").exists() and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        Stack.objects.filter(name="built").exists() or Volume.objects.filter(pk=volume.pk).exists()
+    ):
         time.sleep(0.5)
+    assert not Volume.objects.filter(pk=volume.pk).exists()
+    assert not engine.volumes.list(filters={"name": volume.engine_name})
     assert not Stack.objects.filter(name="built").exists()
     assert not App.objects.filter(name="built-site").exists()
     assert not engine.services.list(filters={"name": naming.app_service("built-site")})
-    for kind in (engine.networks, engine.secrets, engine.configs, engine.volumes):
+    for kind in (engine.networks, engine.secrets, engine.configs):
         assert not kind.list(filters=label), kind

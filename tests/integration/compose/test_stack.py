@@ -10,6 +10,7 @@ import pytest
 from apps.compose import services
 from apps.compose.models import ServiceState, StackService, StackStatus
 from apps.models import App, Status
+from apps.volumes.models import Volume
 from paas import naming
 from tests.integration.compose.conftest import RELAY, task_ids
 
@@ -99,6 +100,9 @@ def test_a_three_service_stack_deploys_in_order_routes_web_and_diffs_redeploys(
     assert "data=kept" in reply.body, reply.body
     assert "message=v1" in reply.body
     assert gateway.get("shop-api.localhost", "/").status == 404  # internal: never routed
+    # The named volume is the team's Berth volume, mounted by the store's app.
+    volume = Volume.objects.get(team=people.team, name="shop-data")
+    assert list(volume.mounts.values_list("app__name", "path")) == [("shop-store", "/data")]
 
     before = {name: task_ids(engine, naming.app_service(f"shop-{name}")) for name in rows}
     stack = services.apply_stack(

@@ -141,26 +141,29 @@ def test_expose_false_keeps_an_http_service_internal():
     assert result.services[0].settings["internal"] is True
 
 
-def test_a_named_volume_is_a_labelled_swarm_volume_of_the_stack():
+def test_a_named_volume_is_a_berth_volume_of_the_team():
     result = plan(
-        "services:\n  db: {image: x, volumes: ['data:/var/lib/db']}\nvolumes:\n  data: {}\n"
+        "services:\n  db: {image: x, volumes: ['data:/var/lib/db:ro']}\nvolumes:\n  data: {}\n"
     )
 
-    assert result.services[0].compose["mounts"] == [
-        {
-            "Type": "volume",
-            "Source": "berth-stack-shop_data",
-            "Target": "/var/lib/db",
-            "ReadOnly": False,
-            "VolumeOptions": {
-                "Labels": {
-                    "berth.namespace": "berth",
-                    "berth.kind": "stack-volume",
-                    "berth.stack": "shop",
-                }
-            },
-        }
-    ]
+    assert result.volumes["data"]["volume"] == "shop-data"
+    assert result.services[0].volumes == (
+        {"volume": "shop-data", "path": "/var/lib/db", "read_only": True},
+    )
+    assert result.services[0].compose["mounts"] == []
+
+
+def test_a_volume_name_must_make_a_team_volume_name():
+    errors = refusal(
+        "services:\n  db: {image: x, volumes: ['Data.1:/d']}\nvolumes:\n  Data.1: {}\n"
+    )
+
+    assert errors == {
+        "volumes.Data.1": [
+            "It becomes the team's volume 'shop-Data.1': use lowercase letters, digits, '-' or "
+            "'_' (at most 63 characters in all)."
+        ]
+    }
 
 
 def test_digests_change_only_for_the_changed_service():
