@@ -30,6 +30,7 @@ from apps.models import RUNNING, App, Deployment, Source, Status
 from apps.rollout import FAILED, HEALTHY, ROLLED_BACK, Progress, assess
 from apps.spec import template_label
 from apps.volumes import services as volume_services
+from apps.volumes.selectors import MountRefused
 from nodes import images as node_images
 from paas import audit, naming
 from paas.transport import EngineError
@@ -149,7 +150,7 @@ class Pipeline:
             self.revert("cancelled")
         except NothingToDo as exc:
             self.finish(Status.CANCELLED, str(exc))
-        except (DeployFailed, BuildFailed, crypto.SecretUnreadable) as exc:
+        except (DeployFailed, BuildFailed, crypto.SecretUnreadable, MountRefused) as exc:
             self.revert("failed", str(exc))
         except EngineError as exc:
             self.revert("failed", f"Docker engine: {exc}")
@@ -345,7 +346,9 @@ class Pipeline:
     def place_volumes(self) -> None:
         """A local volume used for the first time stays on the node its task ran on."""
         try:
-            placed = volume_services.record_nodes(app=self.app, tasks=engine.tasks(self.service))
+            placed = volume_services.record_nodes(
+                app=self.app, tasks=lambda: engine.tasks(self.service)
+            )
         except EngineError as exc:
             log.warning("placing the volumes of %s: %s", self.app.name, exc)
             return

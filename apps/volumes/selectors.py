@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from apps.volumes import spec
-from apps.volumes.models import Mount, Volume
+from apps.volumes import spec, validation
+from apps.volumes.models import LOCAL, Mount, Volume
 from paas import naming
 from paas.access import Level, Principal, get_for_principal, visible
 
@@ -68,6 +68,10 @@ def mounts_of(app_id: int) -> QuerySet[Mount]:
     return Mount.objects.filter(app_id=app_id).select_related("volume").order_by("path")
 
 
+class MountRefused(Exception):
+    """A mount the policy no longer allows (the team lost its trust); the deployment stops."""
+
+
 def users_of(volume: Volume) -> list[str]:
     """Names of the apps that mount the volume (apps being deleted count until they are gone)."""
     return sorted(set(Mount.objects.filter(volume=volume).values_list("app__name", flat=True)))
@@ -83,8 +87,9 @@ def engine_labels(volume: Volume) -> dict[str, str]:
 def mount_entries(app_id: int) -> list[dict[str, Any]]:
     """The app's mounts as a deployment's settings record them (see apps.volumes.spec)."""
     entries = []
-    for mount in mounts_of(app_id):
+    for mount in mounts_of(app_id).select_related("app__team"):
         volume = mount.volume
+        _recheck(mount)
         if volume is None:
             entries.append(
                 spec.entry(path=mount.path, read_only=mount.read_only, host_path=mount.host_path)
@@ -104,3 +109,18 @@ def mount_entries(app_id: int) -> list[dict[str, Any]]:
             )
         )
     return entries
+
+
+def _recheck(mount: Mount) -> None:
+    """Host access is judged again at each deployment: trust can be taken away."""
+    trusted = mount.app.team.trusted
+    try:
+        if mount.volume is None:
+            validation.clean_host_path(mount.host_path, trusted=trusted)
+        elif mount.volume.driver == LOCAL:
+            validation.check_local_options(mount.volume.driver_options, trusted=trusted)
+    except ValidationError as exc:
+        raise MountRefused(
+            f"The mount at {mount.path} is not allowed any more: {' '.join(exc.messages)} "
+            "Detach it to deploy."
+        ) from None

@@ -6,7 +6,7 @@ import pytest
 
 from apps.volumes import services as volume_services
 from apps.volumes.models import Mount, Volume
-from paas.models import AuditEvent
+from paas.models import AuditEvent, Membership, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,19 @@ def test_restore_needs_an_archive(people, as_user, data):
 
     assert response.status_code == 400
     assert "archive" in response.json()["error"]["fields"]
+
+
+def test_a_name_two_of_your_teams_use_needs_the_team(people, as_user, data):
+    Membership.objects.create(team=people.other_team, user=people.developer, role=Role.DEVELOPER)
+    volume_services.create_volume(
+        team=people.other_team, principal=people.principal("outsider"), name="data"
+    )
+    client = as_user(people.developer)
+
+    ambiguous = client.get("/api/v1/volumes/data/")
+    chosen = client.get("/api/v1/volumes/data/?team=globex")
+
+    assert ambiguous.status_code == 400
+    assert "?team=" in ambiguous.json()["error"]["fields"]["team"]
+    assert chosen.status_code == 200
+    assert chosen.json()["team"] == "globex"

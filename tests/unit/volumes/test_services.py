@@ -11,6 +11,7 @@ from apps.desired import snapshot
 from apps.models import App, Deployment, Source, Status
 from apps.volumes import services as volume_services
 from apps.volumes.models import Mount, NodeSource, Volume
+from apps.volumes.selectors import MountRefused
 from nodes.models import Node
 from paas.models import AuditEvent
 
@@ -333,7 +334,8 @@ def test_a_local_volume_stays_where_its_first_task_ran(people, running, data):
     queued = Deployment.objects.filter(app=running).count()
 
     placed = volume_services.record_nodes(
-        app=running, tasks=[task("node-first", "2026-01-01T00:00:01Z"), task("x", "0", "failed")]
+        app=running,
+        tasks=lambda: [task("node-first", "2026-01-01T00:00:01Z"), task("x", "0", "failed")],
     )
 
     data.refresh_from_db()
@@ -352,7 +354,10 @@ def test_tasks_spread_over_nodes_are_gathered_where_the_volume_stays(people, run
 
     volume_services.record_nodes(
         app=running,
-        tasks=[task("node-b", "2026-01-01T00:00:02Z"), task("node-a", "2026-01-01T00:00:01Z")],
+        tasks=lambda: [
+            task("node-b", "2026-01-01T00:00:02Z"),
+            task("node-a", "2026-01-01T00:00:01Z"),
+        ],
     )
 
     data.refresh_from_db()
@@ -373,7 +378,7 @@ def test_shared_storage_is_never_placed(people, running):
     )
     volume_services.attach(app=running, principal=dev, volume="nfs", path="/nfs")
 
-    assert volume_services.record_nodes(app=running, tasks=[task("n", "1")]) == []
+    assert volume_services.record_nodes(app=running, tasks=lambda: [task("n", "1")]) == []
     assert Volume.objects.get(name="nfs").node_id == ""
 
 
@@ -386,3 +391,29 @@ def test_an_app_being_deleted_takes_no_new_mounts(people, running, data):
         )
 
     assert "being deleted" in str(exc.value)
+
+
+def test_an_app_without_unplaced_volumes_asks_the_engine_nothing(people, running):
+    def no_engine() -> list[dict[str, object]]:
+        raise AssertionError("the engine was asked")
+
+    assert volume_services.record_nodes(app=running, tasks=no_engine) == []
+
+
+def test_a_host_mount_of_a_team_no_longer_trusted_stops_the_next_deployment(
+    people, running, settings
+):
+    settings.BERTH_BIND_PREFIXES = ["/srv/berth"]
+    people.team.trusted = True
+    people.team.save()
+    volume_services.attach(
+        app=running, principal=people.principal("developer"), host_path="/srv/berth/a", path="/a"
+    )
+    people.team.trusted = False
+    people.team.save()
+
+    with pytest.raises(MountRefused) as exc:
+        snapshot(App.objects.get(pk=running.pk), [])
+
+    assert "The mount at /a is not allowed any more" in str(exc.value)
+    assert "Detach it to deploy" in str(exc.value)
