@@ -16,6 +16,7 @@ import http.client
 import io
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -161,7 +162,7 @@ def main() -> None:
         # An experiment: the gateway's DNS cache decides when nginx sees a new task.
         import routing.render
 
-        routing.render.RESOLVER = routing.render.RESOLVER.replace("valid=5s", f"valid={valid}")
+        routing.render.RESOLVER = re.sub(r"valid=\w+", f"valid={valid}", routing.render.RESOLVER)
     from routing.render import RESOLVER
 
     report: dict[str, Any] = {

@@ -58,14 +58,23 @@ _auth_generation = 0
 
 
 def client() -> docker.DockerClient:
-    """A client per thread (the SDK's HTTP session is not meant to be shared)."""
+    """A client per thread (the SDK's HTTP session is not meant to be shared).
+
+    Made again when ``DOCKER_HOST`` changes; an engine that does not answer
+    while the client negotiates its API version raises :class:`EngineUnavailable`.
+    """
+    base_url = settings.DOCKER_HOST or "unix:///var/run/docker.sock"
     cached: docker.DockerClient | None = getattr(_local, "client", None)
+    if cached is not None and getattr(_local, "base_url", None) != base_url:
+        reset_client()
+        cached = None
     if cached is None:
-        base_url = settings.DOCKER_HOST or "unix:///var/run/docker.sock"
-        cached = docker.DockerClient(
-            base_url=base_url, version="auto", timeout=settings.BERTH_DOCKER_TIMEOUT
-        )
+        with engine_errors():
+            cached = docker.DockerClient(
+                base_url=base_url, version="auto", timeout=settings.BERTH_DOCKER_TIMEOUT
+            )
         _local.client = cached
+        _local.base_url = base_url
         _local.auth_generation = -1
     if getattr(_local, "auth_generation", -1) != _auth_generation:
         for registry, credentials in _registry_auths.items():

@@ -49,20 +49,33 @@ def _engine_is_local() -> bool:
     return host == "" or host.startswith("unix://")
 
 
-def _port_problems() -> list[str]:
-    ports = {
+def _gateway_ports() -> dict[str, int]:
+    return {
         "BERTH_GATEWAY_HTTP_PORT": settings.BERTH_GATEWAY_HTTP_PORT,
         "BERTH_GATEWAY_HTTPS_PORT": settings.BERTH_GATEWAY_HTTPS_PORT,
     }
+
+
+def _port_range_problems() -> list[str]:
+    """What is wrong with the port settings themselves, without asking anyone."""
+    if settings.BERTH_GATEWAY != "nginx":
+        return []
+    ports = _gateway_ports()
     problems = [
         f"{name} must be between 1 and 65535, got {port}"
         for name, port in ports.items()
         if not isinstance(port, int) or not 1 <= port <= 65535
     ]
+    if not problems and ports["BERTH_GATEWAY_HTTP_PORT"] == ports["BERTH_GATEWAY_HTTPS_PORT"]:
+        problems.append("BERTH_GATEWAY_HTTP_PORT and BERTH_GATEWAY_HTTPS_PORT must differ")
+    return problems
+
+
+def _port_problems() -> list[str]:
+    ports = _gateway_ports()
+    problems = _port_range_problems()
     if problems:
         return problems
-    if ports["BERTH_GATEWAY_HTTP_PORT"] == ports["BERTH_GATEWAY_HTTPS_PORT"]:
-        return ["BERTH_GATEWAY_HTTP_PORT and BERTH_GATEWAY_HTTPS_PORT must differ"]
     ours: set[int] = set()
     holders: dict[int, str] = {}
     if swarm.swarm_state().get("ControlAvailable"):
@@ -137,6 +150,12 @@ def check_settings() -> None:
     if problems:
         # Settings first: the engine checks below would only add noise.
         raise BootstrapError("\n".join(problems))
+    if not transport.ping():
+        where = settings.DOCKER_HOST or "the local socket"
+        problems.append(
+            f"The Docker engine at {where} does not answer: start it, or set DOCKER_HOST"
+        )
+        raise BootstrapError("\n".join(problems + _port_range_problems()))
     if settings.BERTH_GATEWAY == "nginx":
         problems += _port_problems()
         if not settings.BERTH_GATEWAY_IMAGE:

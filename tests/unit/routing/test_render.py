@@ -26,7 +26,7 @@ def test_a_site_proxies_every_hostname_to_the_tasks_of_its_service():
     assert "server_name shop.example.com www.shop.example.com;" in text
     assert "set $berth_upstream tasks.berth-app-shop;" in text
     assert "proxy_pass http://$berth_upstream:8080;" in text
-    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in text
+    assert "resolver 127.0.0.11 valid=1s ipv6=off;" in text
     assert "resolver_timeout 2s;" in text
 
 
