@@ -91,3 +91,21 @@ def test_deleting_needs_the_name_typed_and_the_admin_role(as_, shop):
     assert response.status_code == 302
     assert Stack.objects.get(name="shop").deleting_at is not None
     assert App.objects.filter(deleting_at__isnull=True).count() == 0
+
+
+def test_operators_see_stacks_in_the_admin_without_their_variables(people, shop):
+    services.apply_stack(
+        team=people.team,
+        principal=people.principal("developer"),
+        name="shop",
+        compose=COMPOSE,
+        variables={"PASSWORD": "never-shown-9"},
+        existing=shop,
+    )
+    client = Client()
+    client.force_login(people.operator)
+
+    page = client.get(f"/admin/compose/stack/{shop.pk}/change/").content.decode()
+
+    assert "shop-web" in page
+    assert "never-shown-9" not in page
