@@ -33,6 +33,16 @@ def upload(api, name: str, archive: bytes):
     )
 
 
+def archive_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, body in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return out.getvalue()
+
+
 def test_backup_then_restore_gives_the_same_bytes(
     people, images, gateway, deploy_worker, engine, api
 ):
@@ -71,15 +81,10 @@ def test_a_broken_upload_leaves_the_data_alone(people, images, engine, api, name
     dev = people.principal("developer")
     volume = volume_services.create_volume(team=people.team, principal=dev, name="intact")
     api.force_authenticate(people.developer)
-    good = io.BytesIO()
-    with tarfile.open(fileobj=good, mode="w:gz") as tar:
-        for name, body in (("value", b"v1"), (".hidden", b"h"), ("sub/deep.txt", b"d" * 5000)):
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
-    assert upload(api, "intact", good.getvalue()).status_code == 200
+    good = archive_of({"value": b"v1", ".hidden": b"h", "sub/deep.txt": b"d" * 5000})
+    assert upload(api, "intact", good).status_code == 200
 
-    broken = upload(api, "intact", good.getvalue()[:-20])
+    broken = upload(api, "intact", good[:-20])
     escaping = io.BytesIO()
     with tarfile.open(fileobj=escaping, mode="w:gz") as tar:
         info = tarfile.TarInfo("../outside")
@@ -96,6 +101,9 @@ def test_a_broken_upload_leaves_the_data_alone(people, images, engine, api, name
         ".hidden": b"h",
         "sub/deep.txt": b"d" * 5000,
     }
+    # A restore replaces: files the archive lacks (hidden ones too) are gone.
+    assert upload(api, "intact", archive_of({"other": b"o"})).status_code == 200
+    assert files_of(download(api, "intact")) == {"other": b"o"}
     # The helper ran here first: the local volume stays on this node.
     volume.refresh_from_db()
     assert (volume.node_id, volume.node_source) == (
