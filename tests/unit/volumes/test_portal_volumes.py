@@ -171,3 +171,14 @@ def test_an_app_without_volumes_offers_no_such_checkbox(as_, people):
 
     assert 'data-test="delete-volumes"' not in html
     assert 'href="/t/acme/apps/bare/volumes/"' in html  # the tab
+
+
+def test_the_app_overview_lists_its_volumes(as_, people, running, data):
+    volume_services.attach(
+        app=running, principal=people.principal("developer"), volume="data", path="/data"
+    )
+
+    html = as_("viewer").get("/t/acme/apps/shop/").content.decode()
+
+    assert 'data-test="app-volumes"' in html
+    assert "data at /data" in html
