@@ -157,46 +157,50 @@ def _sync_mounts(app: App, stack: Stack, wanted: list[dict[str, Any]]) -> None:
 
 
 def _advance(stack_id: int) -> str | None:
-    stack = (
-        Stack.objects.filter(pk=stack_id, deleting_at__isnull=True)
-        .select_related("team", "applied_by_user", "applied_by_token")
-        .first()
-    )
-    if stack is None:
-        return None
-    rows = list(
-        StackService.objects.filter(stack=stack, removed=False)
-        .select_related("deployment")
-        .defer("deployment__log", "deployment__config", "deployment__definition")
-        .order_by("position")
-    )
-    principal = principal_of(stack)
-    states: dict[str, str] = {}
-    for row in rows:
-        state, reason = _evaluate(row, states)
-        if state == "ready":
-            try:
-                _start(stack, row, principal)
-                state, reason = ServiceState.DEPLOYING, "Deploying."
-            except Exception as exc:  # a refusal (e.g. the app is being deleted) fails the service
-                log.warning("stack %s: starting %s: %s", stack.name, row.service, exc)
-                state, reason = ServiceState.FAILED, f"Could not start its deployment: {exc}"
-        states[row.service] = state
-        row.state, row.reason = state, reason[:2000]
-        row.save(
-            update_fields=[
-                "state",
-                "reason",
-                "deployed_hash",
-                "requested_hash",
-                "deployment",
-                "build_dir",
-            ]
+    # The stack's row lock orders this pass with a redeploy being written (on databases
+    # that honour it); the conditional updates below keep a pass that read rows before a
+    # redeploy from overwriting what the redeploy wrote (its own pass follows it).
+    with transaction.atomic():
+        stack = (
+            Stack.objects.select_for_update().filter(pk=stack_id, deleting_at__isnull=True).first()
         )
-    status, reason = _status(rows)
-    if (status, reason) != (stack.status, stack.reason):
-        with transaction.atomic():
-            Stack.objects.filter(pk=stack.pk).update(status=status, reason=reason)
+        if stack is None:
+            return None
+        rows = list(
+            StackService.objects.filter(stack=stack, removed=False)
+            .select_related("deployment")
+            .defer("deployment__log", "deployment__config", "deployment__definition")
+            .order_by("position")
+        )
+        principal = principal_of(stack)
+        states: dict[str, str] = {}
+        for row in rows:
+            seen = (row.spec_hash, row.requested_hash)
+            state, reason = _evaluate(row, states)
+            if state == "ready":
+                try:
+                    _start(stack, row, principal)
+                    state, reason = ServiceState.DEPLOYING, "Deploying."
+                except Exception as exc:  # a refusal (e.g. the app is being deleted) fails it
+                    log.warning("stack %s: starting %s: %s", stack.name, row.service, exc)
+                    state, reason = ServiceState.FAILED, f"Could not start its deployment: {exc}"
+            states[row.service] = state
+            row.state, row.reason = state, reason[:2000]
+            StackService.objects.filter(
+                pk=row.pk, spec_hash=seen[0], requested_hash=seen[1]
+            ).update(
+                state=row.state,
+                reason=row.reason,
+                deployed_hash=row.deployed_hash,
+                requested_hash=row.requested_hash,
+                deployment=row.deployment,
+                build_dir=row.build_dir,
+            )
+        status, reason = _status(rows)
+        if (status, reason) != (stack.status, stack.reason):
+            Stack.objects.filter(pk=stack.pk, revision=stack.revision).update(
+                status=status, reason=reason
+            )
             if status in (StackStatus.HEALTHY, StackStatus.FAILED):
                 audit.record(
                     None,
