@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps import routes
@@ -58,6 +59,9 @@ def stack_data(
     return data
 
 
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {"type": "string"}, "example": {"TAG": "1.4"}}
+)
 class VariablesField(serializers.Field):  # type: ignore[type-arg]
     """An object of NAME: value, or (in a form) JSON or .env text."""
 
