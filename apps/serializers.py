@@ -170,6 +170,8 @@ class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
             "summary",
             "image",
             "built",
+            "commit_sha",
+            "commit_message",
             "status",
             "reason",
             "rollback_of",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("apps.api_urls")),
+    path("", include("apps.git.api_urls")),
     path("", include("apps.volumes.api_urls")),
     path("", include("apps.compose.api_urls")),
     path("", include("routing.api_urls")),

@@ -29,6 +29,8 @@ urlpatterns = [
     path("t/<slug:slug>/tokens/<int:pk>/revoke/", tokens.token_revoke, name="team-token-revoke"),
     path("t/<slug:slug>/audit/", audit.audit_log, name="team-audit"),
     path("t/<slug:slug>/apps/", include("apps.urls")),
+    # An app's Git page (source, webhook).
+    path("t/<slug:slug>/apps/", include("apps.git.urls")),
     path("t/<slug:slug>/stacks/", include("apps.compose.urls")),
     # Volumes, and an app's Volumes tab.
     path("t/<slug:slug>/volumes/", include("apps.volumes.urls")),

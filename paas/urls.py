@@ -5,5 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("paas.api_urls")),
+    # Push webhooks of git hosts: authenticated by their signature, not a session or token.
+    path("hooks/", include("apps.git.hook_urls")),
     path("", include("paas.portal_urls")),
 ]

@@ -33,6 +33,17 @@ from apps.git.models import Auth
 from apps.git.validation import kind_of
 
 POLL = 0.25
+# The operator's trust store and proxy, if the worker has them, reach git too.
+PASSED_ON = (
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_CAPATH",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 FETCH_DEEPER = 50
 MASK = "••••"
 
@@ -100,6 +111,7 @@ def git_env(url: str, credentials: Credentials, private: Path) -> dict[str, str]
         "GIT_ALLOW_PROTOCOL": "file" if kind == "file" else kind,
         "GIT_LFS_SKIP_SMUDGE": "1",
     }
+    env.update({name: os.environ[name] for name in PASSED_ON if os.environ.get(name)})
     config = [("core.hooksPath", "/dev/null"), ("advice.detachedHead", "false")]
     if credentials.auth == Auth.TOKEN and credentials.secret and kind == "https":
         pair = f"{credentials.username or 'git'}:{credentials.secret}".encode()
@@ -123,12 +135,17 @@ def git_env(url: str, credentials: Credentials, private: Path) -> dict[str, str]
     return env
 
 
-def explain(stderr: str, *, url: str, branch: str) -> str:
+def explain(stderr: str, *, url: str, branch: str, token: bool = False) -> str:
     """git's error, with a plain reason in front for the common cases."""
     text = stderr.strip()
     last = " ".join(line.strip() for line in text.splitlines()[-4:])
+    asked = (
+        "The repository refused the token."
+        if token
+        else "The repository needs credentials (a token or deploy key)."
+    )
     hints = [
-        ("terminal prompts disabled", "The repository needs credentials (a token or deploy key)."),
+        ("terminal prompts disabled", asked),
         ("Authentication failed", "The repository refused the token."),
         ("Permission denied (publickey", "The repository refused the deploy key."),
         ("Host key verification failed", "The SSH host key differs from the pinned one."),
@@ -149,8 +166,17 @@ class Runner:
     """Runs git commands under one deadline, checking for cancellation while they run."""
 
     def __init__(
-        self, env: dict[str, str], *, deadline: float, check: Callable[[], None], secret: str
+        self,
+        env: dict[str, str],
+        *,
+        deadline: float,
+        check: Callable[[], None],
+        secret: str,
+        url: str,
+        branch: str,
     ) -> None:
+        self.url = url
+        self.branch = branch
         self.env = env
         self.deadline = deadline
         self.check = check
@@ -184,6 +210,11 @@ class Runner:
                         raise
         return subprocess.CompletedProcess(
             proc.args, proc.returncode, self.scrub(out), self.scrub(err)
+        )
+
+    def failed(self, stderr: str) -> CheckoutFailed:
+        return CheckoutFailed(
+            explain(stderr, url=self.url, branch=self.branch, token=bool(self.secret))
         )
 
     def scrub(self, text: str) -> str:
@@ -228,17 +259,19 @@ def checkout(
                 deadline=time.monotonic() + timeout,
                 check=check,
                 secret=credentials.secret if credentials.auth == Auth.TOKEN else "",
+                url=url,
+                branch=branch,
             )
             done = git("init", "--quiet", str(repo), cwd=repo)
             if done.returncode != 0:
-                raise CheckoutFailed(explain(done.stderr, url=url, branch=branch))
+                raise git.failed(done.stderr)
             target = fetch(git, repo, url=url, branch=branch, sha=sha, log=log)
             done = git("checkout", "--quiet", "--detach", target, cwd=repo)
             if done.returncode != 0:
-                raise CheckoutFailed(explain(done.stderr, url=url, branch=branch))
+                raise git.failed(done.stderr)
             shown = git("log", "-1", "--format=%H%x00%B", target, cwd=repo)
             if shown.returncode != 0:
-                raise CheckoutFailed(explain(shown.stderr, url=url, branch=branch))
+                raise git.failed(shown.stderr)
             found_sha, _, message = shown.stdout.partition("\x00")
             known_hosts = _read(Path(private) / "known_hosts", credentials.known_hosts)
         shutil.rmtree(repo / ".git")
@@ -269,7 +302,7 @@ def fetch(
         )
         done = git(*common, f"--depth={FETCH_DEEPER}", "--", url, f"refs/heads/{branch}", cwd=repo)
         if done.returncode != 0:
-            raise CheckoutFailed(explain(done.stderr, url=url, branch=branch))
+            raise git.failed(done.stderr)
         if git("cat-file", "-e", f"{sha}^{{commit}}", cwd=repo).returncode != 0:
             raise CheckoutFailed(
                 f"The commit {sha[:12]} is not among the last {FETCH_DEEPER} commits of {branch}."
@@ -278,7 +311,7 @@ def fetch(
     log(f"Fetching the tip of {branch} from {url}")
     done = git(*common, "--depth=1", "--", url, f"refs/heads/{branch}", cwd=repo)
     if done.returncode != 0:
-        raise CheckoutFailed(explain(done.stderr, url=url, branch=branch))
+        raise git.failed(done.stderr)
     return "FETCH_HEAD"
 
 

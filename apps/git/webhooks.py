@@ -164,7 +164,7 @@ def parse_push(provider: str, payload: dict[str, Any]) -> Push:
         pusher = _text(who.get("login")) or _text(who.get("username")) or _text(who.get("name"))
     if not ref:
         raise BadPayload("the push names no ref")
-    deleted = payload.get("deleted") is True or bool(ZERO_SHA.match(after or "0"))
+    deleted = payload.get("deleted") is True or bool(after and ZERO_SHA.match(after))
     if not deleted and not SHA.match(after):
         raise BadPayload("the push names no commit (after)")
     message = "" if deleted else _commit_message(payload, after)
