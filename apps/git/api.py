@@ -20,7 +20,7 @@ from apps.git.serializers import (
     GitDeploySerializer,
     GitSourceSerializer,
     GitSourceWriteSerializer,
-    SecretSerializer,
+    WebhookSecretSerializer,
 )
 from apps.models import App
 from apps.serializers import DeploymentDetailSerializer
@@ -82,7 +82,7 @@ class GitSourceView(AppsView):
 
 
 class GitSecretView(AppsView):
-    @extend_schema(request=None, responses=SecretSerializer)
+    @extend_schema(request=None, responses=WebhookSecretSerializer)
     def post(self, request: Request, name: str) -> Response:
         """Make a new webhook secret; the old one stops working at once."""
         app = self.app(name, Level.DEPLOY)

@@ -90,7 +90,7 @@ class GitSourceWriteSerializer(serializers.Serializer[Any]):
     )
 
 
-class SecretSerializer(serializers.Serializer[Any]):
+class WebhookSecretSerializer(serializers.Serializer[Any]):
     webhook_url = serializers.CharField()
     webhook_secret = serializers.CharField(help_text="Shown this once; Berth keeps it encrypted.")
 
