@@ -73,7 +73,7 @@ def receive(
         webhooks.verify(delivery.provider, headers, body, services.webhook_secret(source))
     except (webhooks.Refused, crypto.SecretUnreadable) as exc:
         audit.record(
-            Principal(ip=ip),
+            WebhookPrincipal(ip=ip, name=f"unverified {delivery.provider} webhook"),
             "git.webhook_refused",
             team=app.team,
             target=app,

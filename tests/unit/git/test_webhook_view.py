@@ -88,6 +88,7 @@ def test_an_unsigned_or_wrongly_signed_delivery_is_refused_and_audited(
     assert event.ip == "203.0.113.9"
     assert reason in event.data["reason"]
     assert event.data["delivery"] == "evil-1"
+    assert event.actor_label == f"unverified {provider} webhook"
 
 
 def test_a_refused_delivery_does_not_block_the_real_one_with_the_same_id(configured, url, deliver):
