@@ -21,6 +21,7 @@ from apps.spec import (
     service_spec,
     template_label,
 )
+from tests.support.services import unavailable
 
 BASE = Desired(
     app="shop",
@@ -168,7 +169,7 @@ def busybox_path(tmp_path_factory):
     """A PATH with only busybox applets: no curl, as in a tiny image."""
     busybox = shutil.which("busybox")
     if busybox is None:
-        pytest.skip("busybox is not installed (apt-get install busybox-static)")
+        unavailable("busybox is not installed (apt-get install busybox-static)")
     folder = tmp_path_factory.mktemp("bin")
     for applet in ("sh", "nc", "head", "grep", "printf"):
         os.symlink(busybox, folder / applet)

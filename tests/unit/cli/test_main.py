@@ -10,6 +10,7 @@ import pytest
 
 from berth_cli.follow import new_log_text
 from berth_cli.main import main
+from tests.support.services import unavailable
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -90,7 +91,7 @@ def test_a_bad_tail_is_refused_by_the_parser(capsys):
 def test_the_installed_script_runs():
     berth = ROOT / ".venv" / "bin" / "berth"
     if not berth.exists():
-        pytest.skip("no .venv/bin/berth: the package is not installed in .venv")
+        unavailable("no .venv/bin/berth: the package is not installed in .venv")
     result = subprocess.run([str(berth), "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.startswith("berth ")

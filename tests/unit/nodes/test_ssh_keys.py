@@ -10,11 +10,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from nodes import ssh
+from tests.support.services import unavailable
 
 
 def test_the_fingerprint_matches_ssh_keygen(tmp_path):
     if shutil.which("ssh-keygen") is None:
-        pytest.skip("ssh-keygen is not installed (openssh-client)")
+        unavailable("ssh-keygen is not installed (openssh-client)")
     public = (
         ed25519.Ed25519PrivateKey.generate()
         .public_key()
