@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from apps import crypto, engine
+from apps import engine
 from apps.compose.resolve import overlay as stack_overlay
 from apps.desired import desired, secret_engine_name, secret_labels
 from apps.models import AppSecret, Deployment
 from apps.spec import service_spec
-from paas import naming
+from paas import crypto, naming
 from paas.transport import EngineError
 
 log = logging.getLogger(__name__)

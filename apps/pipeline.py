@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import LockError
 
-from apps import builds, converge, crypto, engine, locks, routes
+from apps import builds, converge, engine, locks, routes
 from apps.compose import progress as stack_progress
 from apps.deploylog import DeployLog, Heartbeat
 from apps.desired import snapshot
@@ -32,7 +32,7 @@ from apps.spec import template_label
 from apps.volumes import services as volume_services
 from apps.volumes.selectors import MountRefused
 from nodes import images as node_images
-from paas import audit, naming
+from paas import audit, crypto, naming
 from paas.transport import EngineError
 
 log = logging.getLogger(__name__)

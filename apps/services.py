@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps import crypto, deploy, validation
+from apps import deploy, validation
 from apps.models import ACTIVE, App, AppSecret, Status
-from paas import audit
+from paas import audit, crypto
 from paas.access import Level, Principal
 from paas.models import Team
 

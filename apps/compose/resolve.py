@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps import crypto
 from apps.compose.models import FileKind, StackFile
 from apps.compose.translate import STACK_LABEL, object_labels
-from paas import naming
+from paas import crypto, naming
 from paas.transport import Conflict, EngineError, NotFound, call, client
 
 

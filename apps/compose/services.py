@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps import builds, crypto
+from apps import builds
 from apps import services as app_services
 from apps.compose import caprover, files, parse, translate, validate
 from apps.compose.models import (
@@ -35,7 +35,7 @@ from apps.compose.parse import ComposeError
 from apps.compose.sources import Sources
 from apps.compose.translate import ServicePlan, StackPlan
 from apps.models import App
-from paas import audit, policy
+from paas import audit, crypto, policy
 from paas.access import Level, Principal
 from paas.models import Team
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from apps import crypto, services
+from apps import services
 from apps.models import AppSecret
+from paas import crypto
 
 pytestmark = pytest.mark.django_db
 
