@@ -79,7 +79,7 @@ class NodeSerializer(serializers.ModelSerializer[Node]):
 
 class NodeUpdateSerializer(serializers.Serializer[Any]):
     availability = serializers.ChoiceField(choices=Availability.values, required=False)
-    role = serializers.ChoiceField(choices=NodeRole.values, required=False)
+    role = serializers.ChoiceField(choices=NodeRole.choices, required=False)
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     engine_url = serializers.CharField(required=False, allow_blank=True)
     tls_ca = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
@@ -91,7 +91,7 @@ class NodeUpdateSerializer(serializers.Serializer[Any]):
 
 class NodeAddSerializer(serializers.Serializer[Any]):
     method = serializers.ChoiceField(choices=["ssh", "engine"])
-    role = serializers.ChoiceField(choices=NodeRole.values, default=NodeRole.WORKER)
+    role = serializers.ChoiceField(choices=NodeRole.choices, default=NodeRole.WORKER)
     advertise_addr = serializers.CharField(required=False, allow_blank=True, default="")
     # over SSH
     address = serializers.CharField(required=False, allow_blank=True, default="")
@@ -125,7 +125,7 @@ class JoinCommandsSerializer(serializers.Serializer[Any]):
 
 
 class RotateSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=NodeRole.values)
+    role = serializers.ChoiceField(choices=NodeRole.choices)
 
 
 class RegistrySerializer(serializers.ModelSerializer[ImageRegistry]):

@@ -264,6 +264,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for choice sets that several serializers share.
+    "ENUM_NAME_OVERRIDES": {
+        "DeploymentStatusEnum": "apps.models.Status",
+        "SwarmRoleEnum": "nodes.models.NodeRole",
+    },
 }
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
