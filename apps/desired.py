@@ -12,24 +12,11 @@ from typing import Any
 from django.conf import settings
 
 from apps.compose.selectors import compose_of
-from apps.models import App, AppSecret
+from apps.models import CONFIG_FIELDS, App, AppSecret
 from apps.spec import Desired, SecretRef
 from apps.volumes import selectors as volume_selectors
 from apps.volumes import spec as volume_spec
 from paas import naming
-
-CONFIG_FIELDS = (
-    "instances",
-    "container_port",
-    "env",
-    "health_check_path",
-    "cpu_limit",
-    "cpu_reservation",
-    "memory_limit_mb",
-    "memory_reservation_mb",
-    "internal",
-    "placement",
-)
 
 
 def secret_engine_name(app_name: str, secret: AppSecret) -> str:

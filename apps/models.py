@@ -15,6 +15,22 @@ SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"  # noqa: S105 - a nam
 SECRET_MASK = "••••••••"  # noqa: S105 - a mask, not a value
 
 
+# The settings of an app that a deployment runs with (recorded on each
+# deployment, listed by the API).
+CONFIG_FIELDS = (
+    "instances",
+    "container_port",
+    "env",
+    "health_check_path",
+    "cpu_limit",
+    "cpu_reservation",
+    "memory_limit_mb",
+    "memory_reservation_mb",
+    "internal",
+    "placement",
+)
+
+
 class App(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="apps")
     name = models.CharField(max_length=63, unique=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from apps.models import App, AppSecret, Deployment
+from apps.models import CONFIG_FIELDS, App, AppSecret, Deployment
 from paas.access import Level, Principal, get_for_principal, visible
 
 
@@ -44,16 +44,7 @@ def apps_for(principal: Principal, *, team_id: int | None = None) -> QuerySet[Ap
 ROW_FIELDS = (
     "name",
     "team__slug",
-    "instances",
-    "container_port",
-    "env",
-    "health_check_path",
-    "cpu_limit",
-    "cpu_reservation",
-    "memory_limit_mb",
-    "memory_reservation_mb",
-    "internal",
-    "placement",
+    *CONFIG_FIELDS,
     "current_image",
     "current_deployment__number",
     "current_deployment__status",

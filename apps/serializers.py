@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps import routes
-from apps.models import SECRET_MASK, App, AppSecret, Deployment
+from apps.models import CONFIG_FIELDS, SECRET_MASK, App, AppSecret, Deployment
 from paas.models import Team
 
 
@@ -76,16 +76,7 @@ class AppSerializer(serializers.ModelSerializer[App]):
             "name",
             "team",
             "url",
-            "instances",
-            "container_port",
-            "env",
-            "health_check_path",
-            "cpu_limit",
-            "cpu_reservation",
-            "memory_limit_mb",
-            "memory_reservation_mb",
-            "internal",
-            "placement",
+            *CONFIG_FIELDS,
             "current_image",
             "current_deployment",
             "latest_deployment",
