@@ -4,12 +4,16 @@
 #   berth-test/web:1      busybox httpd with CGI scripts (scripts/images/web)
 #   berth-test/nginx:1    the host's nginx in a scratch image, for the gateway
 #   berth-test/registry:1 Debian's docker-registry in a scratch image (BERTH_REGISTRY_IMAGE)
+#   berth-test/python:bookworm  Debian's python3 by debootstrap: the portal image's BASE
+#   berth-test/redis:1    the host's redis-server in a scratch image, for Berth's own stack
 # FORCE=1 rebuilds.
 set -euo pipefail
 cd "$(dirname "$0")"
 WEB_IMAGE="${BERTH_TEST_WEB_IMAGE:-berth-test/web:1}"
 NGINX_IMAGE="${BERTH_TEST_NGINX_IMAGE:-berth-test/nginx:1}"
 REGISTRY_IMAGE="${BERTH_TEST_REGISTRY_IMAGE:-berth-test/registry:1}"
+BASE_IMAGE="${BERTH_TEST_BASE_IMAGE:-berth-test/python:bookworm}"
+REDIS_IMAGE="${BERTH_TEST_REDIS_IMAGE:-berth-test/redis:1}"
 
 have() { [[ -z "${FORCE:-}" ]] && docker image inspect "$1" >/dev/null 2>&1; }
 work=$(mktemp -d)
@@ -51,6 +55,56 @@ CMD ["nginx", "-g", "daemon off;"]
 DOCKERFILE
   docker build -q -t "$NGINX_IMAGE" "$work/nginx" >/dev/null
   echo "built $NGINX_IMAGE"
+fi
+
+# The base of the portal image when nothing can be pulled (compose/Dockerfile's BASE):
+# Debian's python3 (3.11 in bookworm, like the host that builds the wheelhouse).
+# Only the production tests need it; they say so when it is missing.
+if ! have "$BASE_IMAGE"; then
+  if ! command -v debootstrap >/dev/null; then
+    echo "skipped $BASE_IMAGE: debootstrap not found (apt-get install debootstrap)" >&2
+  elif debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+      bookworm "$work/base" "${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$work/base.log" 2>&1; then
+    rm -rf "$work/base"/var/cache/apt/archives/*.deb "$work/base"/var/lib/apt/lists/* \
+      "$work/base"/usr/share/doc "$work/base"/usr/share/man "$work/base"/usr/share/locale
+    tar -C "$work/base" -c . | docker import -c 'CMD ["python3"]' - "$BASE_IMAGE" >/dev/null
+    echo "built $BASE_IMAGE"
+  else
+    echo "skipped $BASE_IMAGE: debootstrap failed:" >&2
+    tail -n 5 "$work/base.log" >&2
+  fi
+fi
+
+# Redis for Berth's own stack: the host's redis-server and redis-cli (the health check).
+if ! have "$REDIS_IMAGE"; then
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    echo "skipped $REDIS_IMAGE: redis-server not found (apt-get install redis-server)" >&2
+  else
+    root="$work/redis/root"
+    mkdir -p "$root"/{usr/bin,tmp,etc} "$work/redis/data"
+    for binary in "$(command -v redis-server)" "$(command -v redis-cli)"; do
+      cp "$binary" "$root/usr/bin/"
+      for lib in $(ldd "$binary" | grep -o '/[^ ]*'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+      done
+    done
+    printf 'root:x:0:0:root:/root:/bin/false\nredis:x:999:999:redis:/data:/bin/false\n' >"$root/etc/passwd"
+    printf 'root:x:0:\nredis:x:999:\n' >"$root/etc/group"
+    chmod 1777 "$root/tmp"
+    cat >"$work/redis/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY root /
+COPY --chown=999:999 data /data
+RUN ["/usr/bin/redis-server", "--version"]
+USER redis
+WORKDIR /data
+EXPOSE 6379
+CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no"]
+DOCKERFILE
+    docker build -q -t "$REDIS_IMAGE" "$work/redis" >/dev/null
+    echo "built $REDIS_IMAGE"
+  fi
 fi
 
 if ! have "$REGISTRY_IMAGE"; then
