@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import stat
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def ns(engine) -> str:
     return f"t{secrets.token_hex(3)}"
 
 
-def data_folder(root, namespace):
+def data_folder(root: Path, namespace: str) -> Path:
     root.mkdir(parents=True)
     database = sqlite3.connect(root / "berth.sqlite3")
     database.execute("PRAGMA journal_mode=WAL")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tarfile
+from pathlib import Path
 
 from paas.production import image
 from paas.production.config import BASE_DIR
 
 
-def checkout(tmp_path):
+def checkout(tmp_path: Path) -> Path:
     (tmp_path / ".dockerignore").write_text("*\n!manage.py\n!paas\n**/__pycache__\n")
     (tmp_path / "manage.py").write_text("print('manage')\n")
     (tmp_path / "paas").mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,15 +26,15 @@ def load(**changes: str) -> stackfile.Stack:
     return stackfile.load(config.STACK_FILE, {**VARIABLES, **changes}, namespace="prod")
 
 
-def spec(key: str, settings_env: dict[str, str] | None = None, **changes: str) -> dict:
+def spec(key: str, settings_env: dict[str, str] | None = None, **changes: str) -> dict[str, Any]:
     return load(**changes).service(key).spec(settings_env=settings_env or {}, config_refs=REFS)
 
 
-def env(spec: dict) -> dict[str, str]:
+def env(spec: dict[str, Any]) -> dict[str, str]:
     return dict(item.split("=", 1) for item in spec["env"])
 
 
-def sources(spec: dict) -> list[str]:
+def sources(spec: dict[str, Any]) -> list[str]:
     return [mount["Source"] for mount in spec["mounts"]]
 
 
@@ -131,7 +132,7 @@ def test_interpolation_knows_defaults_and_escaped_dollars():
     assert stackfile.interpolate("${A:-x}-${B}-$$HOME", {"B": "b"}) == "x-b-$HOME"
 
 
-def build(document: dict, tmp_path: Path) -> stackfile.Stack:
+def build(document: dict[str, Any], tmp_path: Path) -> stackfile.Stack:
     return stackfile.build(document, {}, namespace="t", base_dir=tmp_path)
 
 
