@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types pytest services clean bench images
+.PHONY: run test lint types pytest services clean bench images install upgrade backup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,15 @@ clean:
 # Images for tests and registry-less hosts, made from this machine's Debian packages.
 images:
 	scripts/images.sh
+
+# Berth itself as swarm services on this manager (README, "Production"). Settings come
+# from the environment (BERTH_DATA_DIR, BERTH_ROOT_DOMAIN, ...) and are kept in the
+# data folder's install.env for the next upgrade.
+install: $(VENV)/.installed
+	$(BIN)/python manage.py install
+
+upgrade: $(VENV)/.installed
+	$(BIN)/python manage.py upgrade
+
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup

@@ -35,7 +35,10 @@ INSTALL_DEFAULTS: dict[str, str] = {
     "BERTH_ENGINE_PROXY_IMAGE": "",
     "BERTH_HOST_DOCKER_SOCKET": "/var/run/docker.sock",
     "BERTH_WEB_WORKERS": "1",
-    "BERTH_WEB_THREADS": "16",
+    # One process without --preload: a preloaded master's pages, shared at first, are
+    # copied as the worker touches them (about 15 MB more after a few thousand requests).
+    # Each followed log stream (`berth logs -f`) holds a thread while it lasts.
+    "BERTH_WEB_THREADS": "8",
     "BERTH_WORKER_POOL": "threads",
     "BERTH_WORKER_CONCURRENCY": "8",
 }

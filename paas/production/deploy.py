@@ -357,8 +357,13 @@ def install(
     log: Log,
     upgrade: bool = False,
     timeout: float = WAIT_SECONDS,
+    gateway_address: str = "127.0.0.1",
 ) -> Result:
-    """Install (or upgrade) the stack of the installation kept in ``data_dir``."""
+    """Install (or upgrade) the stack of the installation kept in ``data_dir``.
+
+    ``gateway_address`` is where this host reaches the gateway's published ports
+    (the portal is checked there last).
+    """
     saved = config.read_saved(data_dir)
     if upgrade and not saved:
         raise InstallError(f"no installation in {data_dir} (no {config.ENV_FILE}); run install")
@@ -408,11 +413,13 @@ def install(
         changed = converge(
             stack, settings_env=settings.service_environment(), log=log, timeout=timeout
         )
-    url = _check_portal(settings, log)
+    url = _check_portal(settings, log, gateway_address)
     return Result(namespace=namespace, image=portal, portal_url=url, changed=changed)
 
 
-def _check_portal(settings: config.Settings, log: Log, timeout: float = 60.0) -> str | None:
+def _check_portal(
+    settings: config.Settings, log: Log, address: str, timeout: float = 60.0
+) -> str | None:
     """The portal's URL once it answers through the gateway (None when it is not routed)."""
     host = settings.portal_host()
     if host is None or settings.values.get("BERTH_GATEWAY", "nginx") != "nginx":
@@ -422,7 +429,7 @@ def _check_portal(settings: config.Settings, log: Log, timeout: float = 60.0) ->
     deadline = time.monotonic() + timeout
     last = ""
     while True:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn = http.client.HTTPConnection(address, port, timeout=5)
         try:
             conn.request("GET", "/healthz", headers={"Host": host})
             response = conn.getresponse()
