@@ -214,7 +214,7 @@ def main() -> None:
     port = free_port()
     host = f"berth.{ROOT_DOMAIN}"
     try:
-        tag = image.build(base=BASE, log=print)
+        tag = image.build(base=BASE, log=print, repository="berth-test/portal")
         deploy.install(
             data_dir=folder / "data",
             explicit={

@@ -204,34 +204,49 @@ def _wait_ready(name: str, digest: str, deadline: float) -> None:
         time.sleep(0.5)
 
 
-def _run_job(spec: dict[str, Any], namespace: str, log: Log, deadline: float) -> None:
-    """Run a one-shot job to completion (a previous run's service is replaced); show its log."""
-    name = spec["name"]
-    old = find_service(name)
-    if old is not None:
-        if not _owned(old.attrs["Spec"], namespace):
+def _remove_job(name: str, namespace: str) -> None:
+    """Remove a job's service and its finished containers (swarm leaves those behind)."""
+    service = find_service(name)
+    if service is not None:
+        if not _owned(service.attrs["Spec"], namespace):
             raise InstallError(f"a service named {name} exists but Berth did not make it")
-        transport.call(old.remove, retries=0)
+        transport.call(service.remove, retries=0)
         while find_service(name) is not None:
             time.sleep(0.2)
+    filters = {
+        "label": [f"com.docker.swarm.service.name={name}", f"{naming.NAMESPACE_LABEL}={namespace}"],
+        "status": "exited",
+    }
+    for container in transport.call(transport.client().containers.list, all=True, filters=filters):
+        with contextlib.suppress(transport.NotFound):
+            transport.call(container.remove, retries=0)
+
+
+def _run_job(spec: dict[str, Any], namespace: str, log: Log, deadline: float) -> None:
+    """Run a one-shot job to completion and show its log; nothing of it is left after."""
+    name = spec["name"]
+    _remove_job(name, namespace)
     transport.call(transport.client().services.create, retries=0, **spec)
     log(f"job {name}: started")
-    while True:
-        service = find_service(name)
-        states = [t["Status"]["State"] for t in transport.call(service.tasks)]
-        if "complete" in states:
-            for line in _logs_tail(service, 200).splitlines():
-                log(line)
-            log(f"job {name}: done")
-            return
-        if any(state in ("failed", "rejected") for state in states):
-            raise InstallError(
-                f"job {name} failed ({_task_problem(service)}); nothing else was changed.\n"
-                f"{_logs_tail(service, 40)}"
-            )
-        if time.monotonic() > deadline:
-            raise InstallError(f"job {name} did not finish in time\n{_logs_tail(service)}")
-        time.sleep(0.5)
+    try:
+        while True:
+            service = find_service(name)
+            states = [t["Status"]["State"] for t in transport.call(service.tasks)]
+            if "complete" in states:
+                for line in _logs_tail(service, 200).splitlines():
+                    log(line)
+                log(f"job {name}: done")
+                return
+            if any(state in ("failed", "rejected") for state in states):
+                raise InstallError(
+                    f"job {name} failed ({_task_problem(service)}); nothing else was changed.\n"
+                    f"{_logs_tail(service, 40)}"
+                )
+            if time.monotonic() > deadline:
+                raise InstallError(f"job {name} did not finish in time\n{_logs_tail(service)}")
+            time.sleep(0.5)
+    finally:
+        _remove_job(name, namespace)
 
 
 def converge(

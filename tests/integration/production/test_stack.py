@@ -54,6 +54,12 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
     }
     for key in ("web", "worker", "beat", "redis", "engine", "gateway"):
         assert f"{first.namespace}-{key}" in services
+    # The one-shot job leaves neither its service nor its finished container behind.
+    job = f"{first.namespace}-migrate"
+    assert job not in services
+    assert not engine.containers.list(
+        all=True, filters={"label": f"com.docker.swarm.service.name={job}"}
+    )
     # The docker socket only where it is needed; everything stateful on this manager.
     for key in ("web", "worker", "beat", "redis", "engine"):
         spec = spec_of(engine, f"{first.namespace}-{key}")
