@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+import time
 from typing import Any
 
 import pytest
@@ -55,9 +57,19 @@ def test_a_domain_is_added_checked_and_served_over_https(
     expect(row).to_contain_text("Valid until")
     screenshot("certified")
 
-    reply = https_get(
-        gateway.https_port, "portal.berth.test", "/cgi-bin/info", cadata=pebble.roots_pem()
-    )
+    # The page says "Valid" once the certificate is stored; the gateway picks it up
+    # when the route is applied right after, so give it the moment a user would.
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            reply = https_get(
+                gateway.https_port, "portal.berth.test", "/cgi-bin/info", cadata=pebble.roots_pem()
+            )
+            break
+        except ssl.SSLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
     assert reply.status == 200
     assert "hello from shop" in reply.body
     assert gateway.get("portal.berth.test", "/").status == 301
