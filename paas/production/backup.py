@@ -41,6 +41,7 @@ from typing import Any
 from paas import transport
 from paas.production import config, image, stackfile
 from paas.production.deploy import find_service, prepare_data_dir
+from routing.files import RELOAD_PENDING
 
 FORMAT = 1
 DATABASE = "berth.sqlite3"
@@ -283,6 +284,9 @@ def restore(
                 raise BackupError(f"{member.name} is not a plain file")
             _write_member(tar, member, destination)
             restored += 1
+    if same_namespace and (data_dir / "gateway" / target).is_dir():
+        # The running gateway still holds the files it had: the next route change reloads it.
+        (data_dir / "gateway" / target / RELOAD_PENDING).touch()
     settings = config.read_saved(data_dir)
     settings["BERTH_NAMESPACE"] = target
     config.write_saved(data_dir, settings)

@@ -196,3 +196,18 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
     second.wait_http(APP_HOST, "/cgi-bin/info", lambda status, body: status == 200, timeout=120)
     assert engine.services.list(filters={"name": f"{second.namespace}-app-{APP}"})
     assert (second.data_dir / "secret_key").read_text() == secret_key
+
+    # Over the installation in use: its portal stops, the state comes back, install restarts it.
+    status, _ = first.api("DELETE", f"apps/{APP}/", token)
+    assert status in (202, 204)
+    first.wait_api("apps/", token, lambda body: body["results"] == [])
+    lines.clear()
+    backup.restore(archive, first.data_dir, namespace=None, replace=True, log=lines.append)
+    assert any("stopped" in line and f"{first.namespace}-web" in line for line in lines)
+    assert list(first.data_dir.glob("before-restore-*/berth.sqlite3"))
+    deploy.install(data_dir=first.data_dir, explicit={}, log=lines.append)
+    assert any(f"service {first.namespace}-web: updating" in line for line in lines)
+    status, listed = first.api("GET", "apps/", token)
+    assert status == 200
+    assert [app["name"] for app in listed["results"]] == [APP]
+    first.wait_http(APP_HOST, "/cgi-bin/info", lambda status, body: status == 200, timeout=120)
