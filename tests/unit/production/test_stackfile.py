@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +178,22 @@ def test_sizes(text, size):
 def test_a_bad_duration_names_its_place():
     with pytest.raises(StackFileError, match=r"services\.web\.healthcheck\.interval"):
         stackfile.duration_ns("ten seconds", "services.web.healthcheck.interval")
+
+
+def test_the_stack_file_is_a_compose_file_the_docker_cli_reads(tmp_path):
+    """The same file an operator can read with Docker's own tools (when the CLI has them)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.skip("no docker CLI")
+    variables = {k: v for k, v in VARIABLES.items() if k.startswith("BERTH_")}
+    result = subprocess.run(
+        [docker, "stack", "config", "-c", str(config.STACK_FILE)],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), **variables},
+        check=False,
+    )
+    if "unknown command" in result.stderr or "is not a docker command" in result.stderr:
+        pytest.skip("this docker CLI has no `stack config`")
+    assert result.returncode == 0, result.stderr
+    assert "prod-redis-data" in result.stdout
