@@ -161,6 +161,10 @@ class Settings:
             if name not in INSTALL_DEFAULTS and name not in NOT_PASSED and value != ""
         }
         env["BERTH_NAMESPACE"] = self.namespace
+        hosts = [h.strip() for h in env.get("BERTH_ALLOWED_HOSTS", "").split(",") if h.strip()]
+        if hosts and "127.0.0.1" not in hosts:
+            # The web's health check asks http://127.0.0.1:8000/healthz from inside.
+            env["BERTH_ALLOWED_HOSTS"] = ",".join([*hosts, "127.0.0.1"])
         if "BERTH_CSRF_TRUSTED_ORIGINS" not in env:
             origins = self.portal_origins()
             if origins:

@@ -306,6 +306,11 @@ def prepare_data_dir(data_dir: Path, log: Log) -> None:
     """Make the data folder belong to the portal image's user (install.env stays root's)."""
     if not data_dir.is_absolute():
         raise InstallError(f"BERTH_DATA_DIR must be an absolute path, got {data_dir}")
+    if data_dir == config.BASE_DIR / "var":
+        log(
+            f"note: the data folder is the checkout's {data_dir} (what `make run` uses); "
+            "set BERTH_DATA_DIR=/var/lib/berth for an installation of its own"
+        )
     (data_dir / "gateway").mkdir(parents=True, exist_ok=True)
     uid = config.PORTAL_UID
     try:

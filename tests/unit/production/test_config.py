@@ -91,3 +91,9 @@ def test_other_gateway_ports_make_the_portal_origin_trusted():
 def test_it_refuses_values_the_stack_cannot_run_with(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Settings.merge({}, {name: value}).check()
+
+
+def test_the_web_health_check_stays_allowed_when_the_operator_names_the_hosts():
+    settings = Settings.merge({}, {"BERTH_ALLOWED_HOSTS": "berth.example.com"})
+    assert settings.service_environment()["BERTH_ALLOWED_HOSTS"] == "berth.example.com,127.0.0.1"
+    assert "BERTH_ALLOWED_HOSTS" not in Settings.merge({}, {}).service_environment()
