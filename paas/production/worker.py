@@ -1,12 +1,17 @@
-"""The worker's Celery app in Berth's stack: the project's app, plus a liveness file.
+"""The worker in Berth's stack: the project's Celery app, plus a liveness file.
 
-``celery -A paas.production.worker worker``. The consumer's event loop touches
+``python -m paas.production.worker --pool threads --concurrency 8`` starts it without
+the ``celery`` command line, whose import (click, its REPL, prompt_toolkit and every
+subcommand) would cost the process about 25 MB. The consumer's event loop touches
 :data:`paas.production.alive.WORKER` every few seconds; the stack's health check
 fails when the file grows old, and swarm restarts a worker whose loop is stuck.
 """
 
 from __future__ import annotations
 
+import argparse
+import socket
+import sys
 from typing import Any
 
 from celery import bootsteps
@@ -43,3 +48,27 @@ class Liveness(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(Liveness)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m paas.production.worker")
+    parser.add_argument("--pool", choices=("threads", "prefork", "solo"), default="threads")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--loglevel", default="INFO")
+    args = parser.parse_args(argv)
+    worker = app.Worker(
+        hostname=f"worker@{socket.gethostname()}",
+        pool_cls=args.pool,
+        concurrency=args.concurrency,
+        loglevel=args.loglevel,
+        # One worker: nothing to gossip with or to synchronise at start.
+        without_gossip=True,
+        without_mingle=True,
+        without_heartbeat=True,
+    )
+    worker.start()
+    return int(worker.exitcode or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
