@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,13 @@ def portal_image(engine: Any, images: Any) -> str:
     from paas.production import image
 
     tag = image.build(base=BASE_IMAGE, log=lambda line: None, repository=PORTAL_REPOSITORY)
-    # Earlier sessions' builds of other checkouts: keep only this one (a tag in use stays).
+    # Builds of other checkouts from earlier sessions go; recent ones may belong to a
+    # session running now (another checkout state), and a tag in use stays anyway.
+    old_enough = datetime.now(UTC) - timedelta(hours=6)
     for other in engine.images.list(name=PORTAL_REPOSITORY):
+        created = datetime.fromisoformat(other.attrs["Created"][:19]).replace(tzinfo=UTC)
+        if created > old_enough:
+            continue
         for old in other.tags:
             if old != tag and old.startswith(f"{PORTAL_REPOSITORY}:"):
                 with contextlib.suppress(Exception):

@@ -151,7 +151,7 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
         assert image.startswith(next_image)
         assert any(f"service {first.namespace}-{key}: updating" in line for line in lines)
     assert any(f"service {first.namespace}-redis: up to date" in line for line in lines)
-    assert container_of(engine, f"{first.namespace}-web").image.tags == [next_image]
+    assert next_image in container_of(engine, f"{first.namespace}-web").image.tags
     assert (first.data_dir / "secret_key").read_text() == secret_key
     status, page, _ = first.request("GET", "/")  # the session from before the upgrade
     assert status == 200

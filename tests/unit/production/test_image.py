@@ -39,7 +39,9 @@ def test_the_same_files_give_the_same_digest_and_a_change_another(tmp_path):
 
 def test_the_checkouts_context_has_the_dockerfile_code_and_templates_but_no_data():
     entries = image.context_entries(BASE_DIR)
-    assert {"compose", "paas", "apps", "nodes", "routing", "templates", "static"} <= set(entries)
+    assert {"compose/Dockerfile", "compose/wheelhouse", "paas", "apps", "templates"} <= set(entries)
+    # The stack file is not in the image: changing it does not make a new image.
+    assert "compose/stack.yml" not in entries
     assert not {"var", ".venv", "tests", "artifacts"} & set(entries)
 
 

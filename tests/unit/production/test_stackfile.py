@@ -68,6 +68,7 @@ def test_the_web_reaches_the_engine_through_the_proxy_as_an_unprivileged_user():
     assert env(web)["DOCKER_HOST"] == "tcp://prod-engine:2375"
     assert web["user"] == "10001:10001"
     assert spec("worker")["user"] == "10001:998"
+    assert spec("engine")["user"] == "65534:998"
     assert {n["Target"] for n in web["networks"]} == {"prod-internal", "prod-apps"}
     assert {n["Target"] for n in spec("redis")["networks"]} == {"prod-internal"}
 
