@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import tarfile
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from paas.production import image
 from paas.production.config import BASE_DIR
@@ -52,3 +56,18 @@ def test_missing_wheels_names_each_pin_without_its_wheel(tmp_path):
     missing = image.missing_wheels(tmp_path)
     assert f"{name}=={version}" not in missing
     assert len(missing) == len(pins) - 1
+
+
+def test_every_dependency_of_the_project_is_pinned_for_the_image():
+    """A dependency added to pyproject.toml must reach the image: run scripts/pin-requirements.py."""
+    project = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"]) + list(project["optional-dependencies"]["postgres"])
+    pinned = {re.sub(r"[-_.]+", "-", name).lower() for name, _ in image.pins()}
+    missing = [
+        requirement
+        for requirement in wanted
+        if re.sub(r"[-_.]+", "-", Requirement(requirement).name).lower() not in pinned
+    ]
+    assert not missing, (
+        f"not in compose/requirements.txt: {missing}; run scripts/pin-requirements.py"
+    )
