@@ -36,7 +36,10 @@ from paas import audit, crypto, naming
 from paas.transport import EngineError
 
 log = logging.getLogger(__name__)
-POLL_START = 0.15
+# Polled every POLL_START for the first FAST_SECONDS (a new task usually runs within
+# a second, and the gateway is told at once), then less and less often.
+POLL_START = 0.1
+FAST_SECONDS = 3.0
 POLL_MAX = 0.5
 
 
@@ -282,9 +285,11 @@ class Pipeline:
         health_path: str = "",
         port: int = 0,
     ) -> Progress:
-        deadline = time.monotonic() + settings.BERTH_DEPLOY_TIMEOUT
+        started = time.monotonic()
+        deadline = started + settings.BERTH_DEPLOY_TIMEOUT
         delay = POLL_START
         shown = ""
+        told_gateway = False
         replicas = spec["Mode"]["Replicated"]["Replicas"]
         while True:
             self.check_cancel()
@@ -304,6 +309,10 @@ class Pipeline:
             if progress.detail != shown:
                 self.log.line(progress.detail)
                 shown = progress.detail
+            if not told_gateway and progress.running >= replicas > 0:
+                # Swarm stops the old tasks only after this; the gateway may use both.
+                told_gateway = True
+                routes.refresh(self.app, timezone.now())
             if progress.done:
                 return progress
             if time.monotonic() > deadline:
@@ -314,7 +323,8 @@ class Pipeline:
                     f"({progress.detail}).",
                 )
             time.sleep(delay)
-            delay = min(delay * 1.5, POLL_MAX)
+            if time.monotonic() - started > FAST_SECONDS:
+                delay = min(delay * 1.5, POLL_MAX)
 
     # --- endings ------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class Progress:
     state: str
     detail: str = ""
     reason: str = ""
+    # New tasks running (and, with a health check, healthy): they are in Docker's DNS.
+    running: int = 0
 
     @property
     def done(self) -> bool:
@@ -92,7 +94,8 @@ def assess(
     old_alive = [
         t for t in all_tasks if _template(t) != template and t.get("DesiredState") == "running"
     ]
-    detail = f"{len(running)}/{replicas} new tasks running"
+    serving = len(running)
+    detail = f"{serving}/{replicas} new tasks running"
     last_error = task_error(failed[0]) if failed else ""
     reason = explain(last_error, health_path=health_path, port=port) if last_error else ""
 
@@ -111,8 +114,8 @@ def assess(
         if not alive and not old_alive:
             return Progress(HEALTHY, "stopped (0 instances)")
         return Progress(WAITING, f"stopping {len(alive)} tasks")
-    if len(running) >= replicas and not old_alive and update_state in (None, "completed"):
-        return Progress(HEALTHY, detail)
-    if len(running) >= replicas and update_state == "updating":
-        return Progress(WAITING, f"{detail}; swarm is watching them")
-    return Progress(WAITING, detail)
+    if serving >= replicas and not old_alive and update_state in (None, "completed"):
+        return Progress(HEALTHY, detail, running=serving)
+    if serving >= replicas and update_state == "updating":
+        return Progress(WAITING, f"{detail}; swarm is watching them", running=serving)
+    return Progress(WAITING, detail, running=serving)

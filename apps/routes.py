@@ -9,6 +9,7 @@ on the app (``route_error``) for the portal and the API to show.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +79,17 @@ def apply(app: App) -> str:
     if error:
         log.warning("route of %s: %s", app.name, error)
     return error
+
+
+def refresh(app: App, since: datetime) -> None:
+    """The app's new tasks run: have the gateway send them requests now (see
+    :func:`routing.gateway.refresh`). A failure only delays that by a second or two."""
+    if app.internal:
+        return
+    try:
+        gateway.refresh(app.name, since)
+    except (GatewayUnavailable, EngineError) as exc:
+        log.warning("refreshing the route of %s: %s", app.name, exc)
 
 
 def remove(app_name: str) -> None:

@@ -15,9 +15,11 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from paas import naming, transport
 from routing import files, render, state
@@ -169,6 +171,7 @@ def check(container: str, lay: Layout, staged: Path, includes: list[Path]) -> tu
 
 
 def reload(container: str, lay: Layout) -> None:
+    started = timezone.now()
     code, output = _exec(
         container, ["sh", "-c", RELOAD_SCRIPT, "reload", lay.in_container(lay.main_conf)]
     )
@@ -177,7 +180,7 @@ def reload(container: str, lay: Layout) -> None:
         state.record_error(message)
         raise GatewayUnavailable(message)
     files.remove(lay.reload_pending)
-    state.record_reload(routes=len(files.live_sites(lay)))
+    state.record_reload(routes=len(files.live_sites(lay)), at=started)
 
 
 def ensure_main_conf(lay: Layout) -> bool:
@@ -288,6 +291,26 @@ def apply_route(route: Route) -> RouteResult:
         result = apply_changes(lay, {route.name: text}, set())[route.name]
         files.collect_garbage(lay)
         return result
+
+
+def refresh(name: str, since: datetime) -> bool:
+    """Have nginx look the app's task addresses up again, now: a reload starts workers
+    with an empty DNS cache. Returns whether it reloaded.
+
+    nginx keeps an address for ``valid=1s`` counted in whole seconds, so a task that
+    just started would otherwise get its first request 1-2 s later. Nothing happens
+    when the app is not routed here, or when a reload began after ``since`` (it saw
+    the new address already: parallel deployments share one reload).
+    """
+    lay = files.layout()
+    if external() or not lay.site(name).exists():
+        return False
+    with files.locked(lay):
+        last = state.current()
+        if last is not None and last.last_reload_at is not None and last.last_reload_at >= since:
+            return False
+        reload(gateway_container(), lay)
+        return True
 
 
 def remove_route(name: str) -> None:

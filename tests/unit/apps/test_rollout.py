@@ -48,6 +48,21 @@ def test_it_waits_while_new_tasks_start():
 
     assert progress.state == WAITING
     assert progress.detail == "0/2 new tasks running"
+    assert progress.running == 0
+
+
+def test_it_counts_the_new_tasks_that_run_while_old_ones_still_serve():
+    tasks = [
+        task("a", "new", "running"),
+        task("b", "new", "starting"),
+        task("c", "old", "running"),
+        task("o", "old", "running"),
+    ]
+
+    progress = judge(tasks, update={"State": "updating"})
+
+    assert progress.state == WAITING
+    assert progress.running == 1
 
 
 def test_healthy_when_every_new_task_runs_and_the_old_ones_are_told_to_stop():
@@ -67,6 +82,7 @@ def test_not_healthy_while_swarm_still_watches_the_update():
 
     assert progress.state == WAITING
     assert "watching" in progress.detail
+    assert progress.running == 2
 
 
 def test_a_swarm_rollback_is_reported_with_the_task_error():
