@@ -80,6 +80,7 @@ def desired(
         secrets=refs,
         deployment=deployment,
         health_interval=settings.BERTH_HEALTH_INTERVAL_SECONDS,
+        health_start_seconds=settings.BERTH_HEALTH_START_SECONDS,
         monitor_seconds=settings.BERTH_DEPLOY_MONITOR_SECONDS,
         stop_grace_seconds=settings.BERTH_STOP_GRACE_SECONDS,
         mounts=volume_spec.engine_mounts(mounts),

@@ -14,6 +14,7 @@ from typing import Any
 
 SECOND = 1_000_000_000
 MB = 1024 * 1024
+START_INTERVAL = SECOND // 4
 TEMPLATE_LABEL = "berth.template"
 DEPLOYMENT_LABEL = "berth.deployment"
 
@@ -46,6 +47,7 @@ class Desired:
     secrets: tuple[SecretRef, ...] = ()
     deployment: int = 0
     health_interval: int = 2
+    health_start_seconds: int = 15
     monitor_seconds: int = 3
     stop_grace_seconds: int = 10
     # Apps holding a volume that allows one writer must stop the old task first.
@@ -73,6 +75,14 @@ def health_command(path: str, port: int) -> str:
     )
 
 
+def start_timing(start_seconds: int) -> dict[str, int]:
+    """Health-check timing while a task starts: probed every START_INTERVAL until it first
+    passes (swarm counts the task running, and Berth routes to it, only then), instead of
+    waiting a whole interval for the first probe. Engines before API 1.44 ignore
+    StartInterval and probe at the normal interval."""
+    return {"StartPeriod": start_seconds * SECOND, "StartInterval": START_INTERVAL}
+
+
 def healthcheck(desired: Desired) -> dict[str, Any] | None:
     if not desired.health_check_path:
         return None  # the image's own HEALTHCHECK, if it has one
@@ -82,7 +92,7 @@ def healthcheck(desired: Desired) -> dict[str, Any] | None:
         "Interval": interval,
         "Timeout": max(interval, 3 * SECOND),
         "Retries": 3,
-        "StartPeriod": 0,
+        **start_timing(desired.health_start_seconds),
     }
 
 

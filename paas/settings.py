@@ -73,6 +73,9 @@ BERTH_DEPLOY_MONITOR_SECONDS = env_int("BERTH_DEPLOY_MONITOR_SECONDS", 3, minimu
 BERTH_DEPLOY_STALE_SECONDS = env_int("BERTH_DEPLOY_STALE_SECONDS", 90, minimum=10)
 BERTH_DEPLOY_LOG_LIMIT = env_int("BERTH_DEPLOY_LOG_LIMIT", 1_000_000, minimum=10_000)
 BERTH_HEALTH_INTERVAL_SECONDS = env_int("BERTH_HEALTH_INTERVAL_SECONDS", 2, minimum=1)
+# A new task gets this long to start: its health check runs every quarter second until
+# it first passes, and failures in that time do not count (nor roll the deploy back).
+BERTH_HEALTH_START_SECONDS = env_int("BERTH_HEALTH_START_SECONDS", 15, minimum=0)
 # How long an app's task gets to stop after SIGTERM before it is killed.
 BERTH_STOP_GRACE_SECONDS = env_int("BERTH_STOP_GRACE_SECONDS", 10, minimum=0)
 # Try to pull an image that is not on the engine (off on air-gapped hosts).

@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 
 from apps.compose.parse import join
+from apps.spec import SECOND, start_timing
 
-SECOND = 1_000_000_000
 CONSTRAINT_RE = re.compile(r"^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.:/\-]+$")
 Fail = Callable[[str, str], None]
 
@@ -58,6 +58,7 @@ def container(svc: dict[str, Any], path: str, fail: Fail) -> dict[str, Any]:
                 "Give a healthcheck or x-berth.health_path, not both.",
             )
         interval = settings.BERTH_HEALTH_INTERVAL_SECONDS * SECOND
+        start = start_timing(settings.BERTH_HEALTH_START_SECONDS)
         container["Healthcheck"] = (
             {"Test": ["NONE"]}
             if check["test"] == ["NONE"]
@@ -66,7 +67,8 @@ def container(svc: dict[str, Any], path: str, fail: Fail) -> dict[str, Any]:
                 "Interval": check.get("interval", interval),
                 "Timeout": check.get("timeout", max(interval, 3 * SECOND)),
                 "Retries": check.get("retries", 3),
-                "StartPeriod": check.get("start_period", 0),
+                "StartPeriod": check.get("start_period", start["StartPeriod"]),
+                "StartInterval": check.get("start_interval", start["StartInterval"]),
             }
         )
     return container

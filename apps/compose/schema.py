@@ -213,7 +213,7 @@ def _healthcheck(c: Collector, value: object, path: str) -> dict[str, Any] | Non
         return None
     entry = c.known(
         f.mapping(value, path),
-        {"test", "interval", "timeout", "retries", "start_period", "disable"},
+        {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"},
         path,
     )
     if entry.get("disable"):
@@ -228,7 +228,7 @@ def _healthcheck(c: Collector, value: object, path: str) -> dict[str, Any] | Non
             'Give the test as a command: ["CMD", ...], ["CMD-SHELL", "..."] or a string.',
         )
     out: dict[str, Any] = {"test": test}
-    for key in ("interval", "timeout", "start_period"):
+    for key in ("interval", "timeout", "start_period", "start_interval"):
         if key in entry:
             out[key] = f.duration_ns(entry[key], join(path, key))
     if "retries" in entry:

@@ -15,6 +15,7 @@ from apps.models import FINISHED, Deployment
 def fast_deploys(settings: Any) -> None:
     # Short health-check interval and monitor window: the same logic, less waiting.
     settings.BERTH_HEALTH_INTERVAL_SECONDS = 1
+    settings.BERTH_HEALTH_START_SECONDS = 1
     settings.BERTH_DEPLOY_MONITOR_SECONDS = 1
     settings.BERTH_DEPLOY_TIMEOUT = 90
     settings.BERTH_PULL_IMAGES = False

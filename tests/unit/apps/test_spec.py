@@ -130,6 +130,9 @@ def test_a_health_path_becomes_a_shell_check_on_the_container_port():
     assert "127.0.0.1:8080/healthz" in check["Test"][1]
     assert check["Interval"] == 2 * SECOND
     assert check["Retries"] == 3
+    # Probed every quarter second while it starts, for up to BERTH_HEALTH_START_SECONDS.
+    assert check["StartPeriod"] == 15 * SECOND
+    assert check["StartInterval"] == SECOND // 4
 
 
 def test_a_scale_keeps_the_task_template_but_an_image_change_does_not():

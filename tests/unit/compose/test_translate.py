@@ -89,6 +89,7 @@ def test_a_full_service_translates_to_settings_and_spec():
             "Timeout": 2_000_000_000,
             "Retries": 4,
             "StartPeriod": 90_000_000_000,
+            "StartInterval": 250_000_000,
         },
     }
     assert compose["template"] == {
