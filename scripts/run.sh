@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make run`: migrate, bootstrap the swarm and gateway, then run web, worker and
-# beat together (and a local Redis when REDIS_URL is unset).
+# `make run`: migrate, bootstrap the swarm and gateway, then run the web and the
+# worker (which runs beat, as in the stack) together (and a local Redis when
+# REDIS_URL is unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export BERTH_DATA_DIR="${BERTH_DATA_DIR:-$PWD/var}"
 port="${BERTH_WEB_PORT:-8000}"
 
-processes=(web worker beat)
+processes=(web worker)
 if [[ -z "${REDIS_URL:-}" ]]; then
   if redis-cli -p 6379 ping >/dev/null 2>&1; then
     echo "using the Redis already answering on 127.0.0.1:6379"

@@ -47,6 +47,7 @@ FORMAT = 1
 DATABASE = "berth.sqlite3"
 # Never in an archive: caches and files the stack makes again.
 SKIPPED = {"static", "builds", "backups", "celerybeat-schedule", "test.sqlite3"}
+# beat: a service of its own in installations made before the worker ran it.
 PORTAL_SERVICES = ("web", "worker", "beat")
 Log = Callable[[str], None]
 
@@ -223,7 +224,7 @@ def _portal_services(namespace: str) -> list[Any]:
 
 
 def _stop_portal(namespace: str, log: Log, timeout: float = 180.0) -> None:
-    """Scale web, worker and beat to 0 and wait until their tasks are gone."""
+    """Scale web and worker (and an older installation's beat) to 0; wait until they stop."""
     services = _portal_services(namespace)
     for service in services:
         transport.call(service.scale, 0, retries=0)

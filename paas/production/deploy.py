@@ -4,8 +4,8 @@ On a fresh engine a swarm is initialised; an existing swarm is adopted as it is.
 The portal image is built from this checkout (or named), the data folder made
 ready for the image's user, and compose/stack.yml applied in depends_on order:
 Redis and the engine proxy, then the one-shot ``migrate`` job (migrations once,
-then bootstrap: network, gateway, the portal's route), then web, worker and beat,
-each updated only when its spec changed and rolled by swarm one task at a time.
+then bootstrap: network, gateway, the portal's route), then web and worker (which
+runs beat), each updated only when its spec changed and rolled by swarm one task at a time.
 It returns once every service runs its new spec healthily and the portal answers
 through the gateway.
 """
@@ -31,6 +31,10 @@ from paas.production.stackfile import SPEC_LABEL, Stack
 
 Log = Callable[[str], None]
 WAIT_SECONDS = 300.0
+# Services earlier versions of the stack ran, removed by an upgrade once its migrate
+# job has succeeded. beat: the worker runs the scheduler now, and an old beat beside
+# it would send every periodic task twice.
+RETIRED = ("beat",)
 
 
 class InstallError(Exception):
@@ -249,6 +253,15 @@ def _run_job(spec: dict[str, Any], namespace: str, log: Log, deadline: float) ->
         _remove_job(name, namespace)
 
 
+def _remove_retired(namespace: str, log: Log) -> None:
+    for key in RETIRED:
+        service = find_service(stackfile.name_in(namespace, key))
+        if service is None or not _owned(service.attrs["Spec"], namespace):
+            continue
+        transport.call(service.remove, retries=0)
+        log(f"service {service.name}: removed (no longer part of the stack)")
+
+
 def converge(
     stack: Stack,
     *,
@@ -273,6 +286,7 @@ def converge(
         spec = service.spec(settings_env=settings_env, config_refs=refs)
         if service.job:
             _run_job(spec, namespace, log, deadline)
+            _remove_retired(namespace, log)
             continue
         changed = _apply(spec, namespace, log) or changed
         digests[service.key] = _digest(spec)

@@ -5,6 +5,7 @@ the ``celery`` command line, whose import (click, its REPL, prompt_toolkit and e
 subcommand) would cost the process about 25 MB. The consumer's event loop touches
 :data:`paas.production.alive.WORKER` every few seconds; the stack's health check
 fails when the file grows old, and swarm restarts a worker whose loop is stuck.
+With ``--beat`` it also runs the scheduler, as a thread (:mod:`paas.production.beat`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from celery import bootsteps
 
 from paas.celery import app
-from paas.production import alive
+from paas.production import alive, beat
 
 INTERVAL = 5.0
 
@@ -48,6 +49,7 @@ class Liveness(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(Liveness)
+app.steps["worker"].add(beat.Beat)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", choices=("threads", "prefork", "solo"), default="threads")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--beat", action="store_true", help="run the scheduler too (a thread)")
+    parser.add_argument("--schedule", default="/tmp/celerybeat-schedule")  # noqa: S108
     args = parser.parse_args(argv)
     worker = app.Worker(
         hostname=f"worker@{socket.gethostname()}",
@@ -65,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         without_gossip=True,
         without_mingle=True,
         without_heartbeat=True,
+        beat_thread=args.beat,
+        schedule_filename=args.schedule,
     )
     worker.start()
     return int(worker.exitcode or 0)

@@ -14,7 +14,7 @@ from paas.production import config, deploy
 
 class Command(BaseCommand):
     help = (
-        "Run Berth as swarm services (web, worker, beat, Redis) from this checkout's image, "
+        "Run Berth as swarm services (web, worker with beat, Redis) from this checkout's image, "
         "on this engine's swarm (initialised if there is none). Run again to apply changed "
         "settings: only services whose spec changed are rolled."
     )

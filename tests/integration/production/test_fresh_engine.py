@@ -54,6 +54,4 @@ def test_install_initialises_a_swarm_on_a_fresh_engine_and_serves_the_portal(
         swarm = fresh.client.info()["Swarm"]
         assert swarm["LocalNodeState"] == "active"
         names = {s.name for s in fresh.client.services.list()}
-        assert {
-            f"{namespace}-{key}" for key in ("web", "worker", "beat", "redis", "gateway")
-        } <= names
+        assert {f"{namespace}-{key}" for key in ("web", "worker", "redis", "gateway")} <= names

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import io
 import stat
+import time
 from typing import Any
 
 import pytest
@@ -35,6 +36,19 @@ def new_version_of(engine: Any, tag: str) -> str:
     return upgraded
 
 
+def wait_scheduling(engine: Any, service: str, image: str, timeout: float = 90.0) -> None:
+    """Until a task of ``service`` on ``image`` sends a periodic task (beat holds the lock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for container in engine.containers.list(
+            filters={"label": f"com.docker.swarm.service.name={service}"}
+        ):
+            if image in container.image.tags and b"Sending due task" in container.logs():
+                return
+        time.sleep(1)
+    raise AssertionError(f"no task of {service} on {image} scheduled anything in {timeout} s")
+
+
 def spec_of(engine: Any, name: str) -> dict[str, Any]:
     return dict(engine.services.get(name).attrs["Spec"])
 
@@ -52,8 +66,10 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
         s.name: s
         for s in engine.services.list(filters={"label": f"berth.namespace={first.namespace}"})
     }
-    for key in ("web", "worker", "beat", "redis", "engine", "gateway"):
+    for key in ("web", "worker", "redis", "engine", "gateway"):
         assert f"{first.namespace}-{key}" in services
+    assert f"{first.namespace}-beat" not in services  # the worker runs it
+    wait_scheduling(engine, f"{first.namespace}-worker", portal_image)
     # The one-shot job leaves neither its service nor its finished container behind.
     job = f"{first.namespace}-migrate"
     assert job not in services
@@ -61,7 +77,7 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
         all=True, filters={"label": f"com.docker.swarm.service.name={job}"}
     )
     # The docker socket only where it is needed; everything stateful on this manager.
-    for key in ("web", "worker", "beat", "redis", "engine"):
+    for key in ("web", "worker", "redis", "engine"):
         spec = spec_of(engine, f"{first.namespace}-{key}")
         sources = [m["Source"] for m in spec["TaskTemplate"]["ContainerSpec"].get("Mounts", [])]
         assert ("/var/run/docker.sock" in sources) == (key in ("worker", "engine")), key
@@ -133,6 +149,12 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
     assert not engine.services.list(filters={"name": "escape-attempt"})
 
     # Upgrade to a new image: settings come from install.env; state survives the roll.
+    # A beat service as installations before the worker ran it had: upgrade removes it.
+    engine.services.create(
+        images.web,
+        name=f"{first.namespace}-beat",
+        labels={"berth.namespace": first.namespace, "berth.kind": "stack-beat"},
+    )
     secret_key = (first.data_dir / "secret_key").read_text()
     next_image = new_version_of(engine, portal_image)
     lines.clear()
@@ -144,13 +166,17 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
     )
     assert upgraded.image == next_image
     assert any("No migrations to apply." in line for line in lines)
-    for key in ("web", "worker", "beat"):
+    for key in ("web", "worker"):
         image = spec_of(engine, f"{first.namespace}-{key}")["TaskTemplate"]["ContainerSpec"][
             "Image"
         ]
         assert image.startswith(next_image)
         assert any(f"service {first.namespace}-{key}: updating" in line for line in lines)
     assert any(f"service {first.namespace}-redis: up to date" in line for line in lines)
+    assert f"service {first.namespace}-beat: removed (no longer part of the stack)" in lines
+    assert not engine.services.list(filters={"name": f"{first.namespace}-beat"})
+    # The new worker's scheduler took the lock over from the old one's.
+    wait_scheduling(engine, f"{first.namespace}-worker", next_image)
     assert next_image in container_of(engine, f"{first.namespace}-web").image.tags
     assert (first.data_dir / "secret_key").read_text() == secret_key
     status, page, _ = first.request("GET", "/")  # the session from before the upgrade

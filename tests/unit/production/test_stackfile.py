@@ -44,7 +44,7 @@ def sources(spec: dict[str, Any]) -> list[str]:
 def test_every_service_is_named_and_labelled_in_the_namespace():
     stack = load()
     assert {s.name for s in stack.services} == {
-        f"prod-{key}" for key in ("redis", "engine", "migrate", "web", "worker", "beat")
+        f"prod-{key}" for key in ("redis", "engine", "migrate", "web", "worker")
     }
     for service in stack.services:
         made = service.spec(settings_env={}, config_refs=REFS)
@@ -75,17 +75,22 @@ def test_the_web_reaches_the_engine_through_the_proxy_as_an_unprivileged_user():
 
 def test_migrations_run_once_in_a_job_before_the_portal_rolls():
     order = [s.key for s in load().services]
-    assert order.index("migrate") < min(order.index(k) for k in ("web", "worker", "beat"))
+    assert order.index("migrate") < min(order.index(k) for k in ("web", "worker"))
     migrate = load().service("migrate")
     assert migrate.job
     assert spec("migrate")["mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
     assert spec("migrate")["restart_policy"]["Condition"] == "none"
 
 
-def test_the_web_serves_during_an_update_and_beat_never_runs_twice():
+def test_the_web_serves_during_an_update_and_the_worker_runs_beat():
     assert spec("web")["update_config"]["Order"] == "start-first"
-    assert spec("beat")["update_config"]["Order"] == "stop-first"
-    assert spec("beat")["mode"] == {"Replicated": {"Replicas": 1}}
+    worker = spec("worker")
+    # Start-first: old and new worker overlap; beat's Redis lock keeps one scheduler.
+    assert worker["update_config"]["Order"] == "start-first"
+    assert "--beat" in worker["args"]
+    # The health check fails when either the consumer's or the scheduler's file is stale.
+    assert "/tmp/berth-beat.alive" in worker["healthcheck"]["Test"][-1]
+    assert "/tmp/berth-worker.alive" in worker["healthcheck"]["Test"][-1]
 
 
 def test_health_checks_and_resource_reservations():
@@ -107,7 +112,7 @@ def test_operator_settings_reach_the_portal_services_but_the_stack_values_win():
 
 
 def test_a_new_image_changes_the_portal_specs_and_leaves_redis_alone():
-    for key in ("web", "worker", "beat"):
+    for key in ("web", "worker"):
         assert (
             spec(key)["labels"]["berth.spec"]
             != spec(key, BERTH_IMAGE="berth/portal:2")["labels"]["berth.spec"]
