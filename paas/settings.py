@@ -5,6 +5,7 @@ The names in the README's settings table are fixed so scripts can rely on them.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -199,6 +200,11 @@ else:
             "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and "psycopg" not in sys.modules:
+    # psycopg is in the portal image for DATABASE_URL; installed, REST framework imports
+    # it (through django.contrib.postgres) in every process: with libpq, ~6 MB each for
+    # nothing on SQLite. An import of it now fails, as if it were not installed.
+    sys.modules["psycopg"] = None  # type: ignore[assignment]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
