@@ -34,10 +34,8 @@ INSTALL_DEFAULTS: dict[str, str] = {
     # Empty: the gateway's nginx image.
     "BERTH_ENGINE_PROXY_IMAGE": "",
     "BERTH_HOST_DOCKER_SOCKET": "/var/run/docker.sock",
-    "BERTH_WEB_WORKERS": "1",
-    # One process without --preload: a preloaded master's pages, shared at first, are
-    # copied as the worker touches them (about 15 MB more after a few thousand requests).
-    # Each followed log stream (`berth logs -f`) holds a thread while it lasts.
+    # The web is one process (paas/production/web.py); each request, and each followed
+    # log stream (`berth logs -f`) while it lasts, holds one of its threads.
     "BERTH_WEB_THREADS": "8",
     "BERTH_WORKER_POOL": "threads",
     "BERTH_WORKER_CONCURRENCY": "8",
@@ -209,7 +207,7 @@ class Settings:
             )
         if self.get("BERTH_WORKER_POOL") not in POOLS:
             problems.append(f"BERTH_WORKER_POOL must be one of {', '.join(POOLS)}")
-        for name in ("BERTH_WEB_WORKERS", "BERTH_WEB_THREADS", "BERTH_WORKER_CONCURRENCY"):
+        for name in ("BERTH_WEB_THREADS", "BERTH_WORKER_CONCURRENCY"):
             if not self.get(name).isdigit() or int(self.get(name)) < 1:
                 problems.append(f"{name} must be a whole number of at least 1")
         if self.values.get("BERTH_GATEWAY", "nginx") not in ("nginx", "external"):

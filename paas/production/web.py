@@ -1,0 +1,53 @@
+"""The web in Berth's stack: the portal served by waitress, threads in one process.
+
+``python -m paas.production.web --bind 0.0.0.0:8000 --threads 8``. gunicorn always
+runs a master beside its worker: a second interpreter that only supervises, ~16 MB
+of the web's memory (bench/footprint.py). waitress serves the same WSGI application
+from a thread pool in the process that loaded it. Each request, and each followed log
+stream while it lasts, holds one of the threads. Requests are logged by the gateway
+in front (Django still logs errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+from django.conf import settings
+from waitress import serve
+
+from paas.wsgi import application
+
+MIB = 1024 * 1024
+
+
+def _stop(signum: int, frame: Any) -> None:
+    # waitress stops on SystemExit: no new connections, running requests get 5 s.
+    sys.exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m paas.production.web")
+    parser.add_argument("--bind", default="0.0.0.0:8000")
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    # Bodies up to the larger of Berth's own upload limits (source archives, volume
+    # restores) reach Django, which answers a too-large one in words.
+    largest = max(settings.BERTH_UPLOAD_LIMIT_MB, settings.BERTH_VOLUME_UPLOAD_LIMIT_MB)
+    serve(
+        application,
+        listen=args.bind,
+        threads=args.threads,
+        max_request_body_size=(largest + 1) * MIB,
+        # X-Forwarded-* are Django's to trust (BERTH_BEHIND_PROXY), not the server's.
+        clear_untrusted_proxy_headers=False,
+        ident="berth",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
