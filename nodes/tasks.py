@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from nodes import operations, registry, services
+from nodes import registry, services
 
 
 @shared_task(ignore_result=True)
@@ -15,6 +15,10 @@ def sync_nodes() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def run_operation(operation_id: int) -> None:
     """A join, drain or removal; claimed once, so a redelivery does nothing."""
+    # Here, not at the top: joins over SSH load paramiko (~3 MB), which a worker
+    # that never runs an operation need not hold.
+    from nodes import operations
+
     operations.run(operation_id)
 
 

@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-import docker
-import docker.errors
-import docker.tls
 import requests.exceptions
 from django.conf import settings
+
+from paas.docker_sdk import docker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
