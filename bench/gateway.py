@@ -173,45 +173,77 @@ def wait_ok(url: str, host: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} (Host: {host}) did not answer 200")
 
 
-def throughput(client: Any, namespace: str) -> dict[str, Any]:
-    from django.conf import settings
+# The other app: nginx serving a small file, which keeps connections open (busybox
+# httpd closes each one and queues at most 9 connects, which costs some requests a
+# one-second SYN retry whoever sends them).
+ORIGIN_CONF = (
+    "worker_processes 1; pid /tmp/origin.pid; events {} "
+    "http { access_log off; server { listen 80 backlog=4096; root /tmp/www; } }"
+)
+ORIGIN_COMMAND = [
+    "sh",
+    "-c",
+    "mkdir -p /tmp/www && echo hello > /tmp/www/index.html && "
+    f"echo '{ORIGIN_CONF}' > /tmp/origin.conf && "
+    "exec nginx -c /tmp/origin.conf -g 'daemon off;'",
+]
+
+
+def routed_app(client: Any, name: str, image: str, command: list[str] | None) -> str:
+    """A one-task app routed at ``<name>.<HOST>``; its address on the gateway's bridge."""
+    import docker.types
 
     from paas import naming
     from routing import gateway
     from routing.routes import Route
 
-    labels = {naming.NAMESPACE_LABEL: namespace, naming.KIND_LABEL: "bench-app"}
-    import docker.types
-
+    labels = {naming.NAMESPACE_LABEL: naming.namespace(), naming.KIND_LABEL: "bench-app"}
     service = client.services.create(
-        os.environ.get("BERTH_TEST_WEB_IMAGE", "berth-test/web:1"),
-        name=naming.app_service("bench"),
+        image,
+        command,
+        name=naming.app_service(name),
         networks=[naming.apps_network()],
         endpoint_spec=docker.types.EndpointSpec(mode="dnsrr"),
         labels=labels,
         container_labels=labels,
         stop_grace_period=1_000_000_000,
     )
-    app = gwbridge_address(client, running_container(client, service.name))
+    address = gwbridge_address(client, running_container(client, service.name))
     result = gateway.apply_route(
-        Route(name="bench", hostnames=(HOST,), service=service.name, port=80)
+        Route(name=name, hostnames=(f"{name}.{HOST}",), service=service.name, port=80)
     )
     if not result.ok:
         raise RuntimeError(result.error)
+    return address
+
+
+def throughput(client: Any, namespace: str) -> dict[str, Any]:
+    from django.conf import settings
+
+    from paas import naming
+
+    web = os.environ.get("BERTH_TEST_WEB_IMAGE", "berth-test/web:1")
+    nginx = os.environ.get("BERTH_TEST_NGINX_IMAGE", "berth-test/nginx:1")
+    busybox = routed_app(client, "busybox", web, None)
+    origin = routed_app(client, "origin", nginx, ORIGIN_COMMAND)
     gw = gwbridge_address(client, running_container(client, naming.gateway_service()))
+    loopback = f"127.0.0.1:{settings.BERTH_GATEWAY_HTTP_PORT}"
+    # name -> (url, Host header)
     targets = {
-        "direct": f"http://{app}:80/index.html",
-        "gateway": f"http://{gw}:80/index.html",
-        "gateway_loopback": f"http://127.0.0.1:{settings.BERTH_GATEWAY_HTTP_PORT}/index.html",
+        "direct": (f"http://{busybox}:80/index.html", f"busybox.{HOST}"),
+        "gateway": (f"http://{gw}:80/index.html", f"busybox.{HOST}"),
+        "gateway_loopback": (f"http://{loopback}/index.html", f"busybox.{HOST}"),
+        "keepalive_direct": (f"http://{origin}:80/index.html", f"origin.{HOST}"),
+        "keepalive_gateway": (f"http://{gw}:80/index.html", f"origin.{HOST}"),
     }
-    for url in targets.values():
-        wait_ok(url, HOST)
+    for url, host in targets.values():
+        wait_ok(url, host)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     probes: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for _ in range(ROUNDS):
-        for name, url in targets.items():
-            runs[name].append(wrk(url, HOST))
-            probes[name].append(probe(url, HOST))
+        for name, (url, host) in targets.items():
+            runs[name].append(wrk(url, host))
+            probes[name].append(probe(url, host))
 
     def medians(table: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
         return {
@@ -231,6 +263,10 @@ def throughput(client: Any, namespace: str) -> dict[str, Any]:
         / wrk_median["direct"]["rps"],
         "added_p50_ms": through["p50_ms"] - direct["p50_ms"],
         "added_p99_ms": through["p99_ms"] - direct["p99_ms"],
+        "keepalive_throughput_ratio": wrk_median["keepalive_gateway"]["rps"]
+        / wrk_median["keepalive_direct"]["rps"],
+        "keepalive_added_p50_ms": wrk_median["keepalive_gateway"]["p50_ms"]
+        - wrk_median["keepalive_direct"]["p50_ms"],
     }
 
 
@@ -330,7 +366,10 @@ def main() -> None:
     path = RESULTS / f"gateway-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))
     t = report["throughput"]
-    print("through the gateway vs straight to the task (busybox httpd static file, medians):")
+    print(
+        "through the gateway vs straight to the task (medians; busybox httpd, and keepalive_*: "
+        "an nginx app that keeps connections open):"
+    )
     for name, figures in t["wrk_median"].items():
         latency = t["probe_median"][name]
         print(
@@ -339,8 +378,13 @@ def main() -> None:
             f"probe p50 {latency['p50_ms']:.2f} ms p99 {latency['p99_ms']:.2f} ms"
         )
     print(
-        f"  gateway/direct throughput {t['throughput_ratio']:.2f} (goal >= 0.8), "
-        f"added p50 {t['added_p50_ms']:.2f} ms (goal < 1), added p99 {t['added_p99_ms']:.2f} ms"
+        f"  busybox: gateway/direct throughput {t['throughput_ratio']:.2f} (goal >= 0.8), "
+        f"added p50 {t['added_p50_ms']:.2f} ms (probe; goal < 1), "
+        f"added p99 {t['added_p99_ms']:.2f} ms"
+    )
+    print(
+        f"  nginx app: gateway/direct throughput {t['keepalive_throughput_ratio']:.2f}, "
+        f"added p50 {t['keepalive_added_p50_ms']:.2f} ms (wrk)"
     )
     print("render + nginx -t + reload:")
     for count, figures in report["routes"].items():

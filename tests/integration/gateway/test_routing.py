@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from django.core.management import call_command
@@ -92,3 +93,26 @@ def test_the_portal_is_routed_at_its_subdomain_when_configured(
     settings.BERTH_PORTAL_UPSTREAM = None
     call_command("bootstrap", stdout=io.StringIO())
     assert gateway.get("berth.example.test", "/").status == 404
+
+
+def test_the_gateway_logs_each_request_within_seconds(engine, images, gateway, namespace):
+    service = web_service(
+        engine,
+        name=f"{namespace}-app-logged",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+    )
+    wait_tasks_running(service, 1)
+    assert gw.apply_route(
+        Route(name="logged", hostnames=("logged.example.test",), service=service.name, port=80)
+    ).ok
+    gateway.wait_for("logged.example.test", "/cgi-bin/info?first")
+    gateway.get("logged.example.test", "/cgi-bin/info?marker")
+
+    # Buffered in nginx, written at least once a second.
+    container = engine.containers.get(gw.gateway_container())
+    deadline = time.monotonic() + 5
+    while b"/cgi-bin/info?marker" not in container.logs(stdout=True, stderr=False):
+        assert time.monotonic() < deadline, "the request never reached the gateway's log"
+        time.sleep(0.2)
