@@ -101,6 +101,8 @@ def portal_text() -> str | None:
         hostname=f"{subdomain}.{settings.BERTH_ROOT_DOMAIN}",
         upstream=upstream,
         namespace=naming.namespace(),
+        # Past Berth's own limits, so the portal answers a too-large upload in words.
+        max_body_mb=max(settings.BERTH_UPLOAD_LIMIT_MB, settings.BERTH_VOLUME_UPLOAD_LIMIT_MB) + 1,
     )
 
 

@@ -243,10 +243,11 @@ def tls_pairs(route: Route) -> list[TlsPair]:
     return list(found.values())
 
 
-def portal_conf(*, hostname: str, upstream: str, namespace: str) -> str:
+def portal_conf(*, hostname: str, upstream: str, namespace: str, max_body_mb: int = 100) -> str:
     """The portal's own server block, when Berth runs as a service behind its gateway.
 
-    ``upstream`` is ``host:port`` (a service name, a container or an address).
+    ``upstream`` is ``host:port`` (a service name, a container or an address);
+    ``max_body_mb`` the largest request body it passes (uploads).
     """
     problem = hostname_error(hostname)
     host, _, port = upstream.rpartition(":")
@@ -258,7 +259,7 @@ def portal_conf(*, hostname: str, upstream: str, namespace: str) -> str:
         raise RenderError(f"portal upstream port {port} is not between 1 and 65535")
     portal = Route(name="portal", hostnames=(hostname,), service=host, port=int(port))
     return _header("berth-portal", (hostname,), namespace) + _proxy_server(
-        portal, (hostname,), listen="80", tls=None, upstream=host
+        portal, (hostname,), listen="80", tls=None, upstream=host, max_body_mb=max_body_mb
     )
 
 
@@ -300,8 +301,11 @@ def _proxy_server(
     listen: str | None,
     tls: TlsPair | None,
     upstream: str | None = None,
+    max_body_mb: int | None = None,
 ) -> str:
     listen_line = f"    listen {listen};\n" if listen is not None else ""
+    if max_body_mb is not None:
+        listen_line += f"    client_max_body_size {int(max_body_mb)}m;\n"
     websocket = route.websocket
     # Idle websockets stay open up to an hour; plain requests get a minute.
     timeout = "3600s" if websocket else "60s"

@@ -103,10 +103,15 @@ def test_the_main_config_can_include_an_explicit_list_for_the_staged_check():
 
 def test_the_portal_is_proxied_to_its_upstream_name():
     text = render.portal_conf(
-        hostname="berth.example.com", upstream="tasks.berth-web:8000", namespace="berth"
+        hostname="berth.example.com",
+        upstream="tasks.berth-web:8000",
+        namespace="berth",
+        max_body_mb=2049,
     )
 
     assert "server_name berth.example.com;" in text
+    # Uploads up to Berth's own limits get through (the gateway's default is 100 MB).
+    assert "client_max_body_size 2049m;" in text
     assert "set $berth_upstream tasks.berth-web;" in text
     assert "proxy_pass http://$berth_upstream:8000;" in text
     with pytest.raises(render.RenderError):
