@@ -72,8 +72,8 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 
 @contextlib.contextmanager
 def api_server() -> Iterator[str]:
-    """The Django app over real HTTP on 127.0.0.1 (threaded, like a gthread worker)."""
-    from paas.wsgi import application  # what gunicorn serves, with its start-up tuning
+    """The Django app over real HTTP on 127.0.0.1 (threaded, like the web's waitress)."""
+    from paas.wsgi import application  # what the web serves, with its start-up tuning
 
     port = free_port()
     server = make_server(

@@ -1,7 +1,7 @@
 """The web in Berth's stack: the portal served by waitress, threads in one process.
 
 ``python -m paas.production.web --bind 0.0.0.0:8000 --threads 8``. gunicorn always
-runs a master beside its worker: a second interpreter that only supervises, ~16 MB
+runs a master beside its worker: a second interpreter that only supervises, ~13 MB
 of the web's memory (bench/footprint.py). waitress serves the same WSGI application
 from a thread pool in the process that loaded it. Each request, and each followed log
 stream while it lasts, holds one of the threads. Requests are logged by the gateway
