@@ -110,6 +110,26 @@ def tasks(service_name: str) -> list[dict[str, Any]]:
     return list(call(api().tasks, filters={"service": service_name}))
 
 
+def running_addresses(network: str, service_name: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Service ID -> the addresses on ``network`` of its tasks that run and should.
+
+    One call for every service when ``service_name`` is None (the reconcile's pass).
+    """
+    filters: dict[str, Any] = {"desired-state": "running"}
+    if service_name is not None:
+        filters["service"] = service_name
+    found: dict[str, set[str]] = {}
+    for task in call(api().tasks, filters=filters):
+        if (task.get("Status") or {}).get("State") != "running":
+            continue
+        for attachment in task.get("NetworksAttachments") or []:
+            if ((attachment.get("Network") or {}).get("Spec") or {}).get("Name") != network:
+                continue
+            for address in attachment.get("Addresses") or []:
+                found.setdefault(str(task["ServiceID"]), set()).add(address.split("/")[0])
+    return {service: tuple(sorted(addresses)) for service, addresses in found.items()}
+
+
 def remove_service(name: str, *, wait: float = 60) -> bool:
     """Remove the service and wait until its containers are gone; False if it was absent."""
     try:

@@ -310,9 +310,9 @@ class Pipeline:
                 self.log.line(progress.detail)
                 shown = progress.detail
             if not told_gateway and progress.running >= replicas > 0:
-                # Swarm stops the old tasks only after this; the gateway may use both.
+                # Swarm stops the old tasks only after this.
                 told_gateway = True
-                routes.refresh(self.app, timezone.now())
+                routes.refresh(self.app, self.deployment.config)
             if progress.done:
                 return progress
             if time.monotonic() > deadline:

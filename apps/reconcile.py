@@ -30,7 +30,12 @@ def app_services() -> dict[str, dict[str, Any]]:
     return {s["Spec"]["Name"]: s for s in engine.list_services(labels)}
 
 
-def repair_app(app: App, service: dict[str, Any] | None, network_id: str) -> list[str]:
+def repair_app(
+    app: App,
+    service: dict[str, Any] | None,
+    network_id: str,
+    addresses: tuple[str, ...] | None = None,
+) -> list[str]:
     """Put the app's service back to its current deployment; returns what was repaired."""
     current = app.current_deployment
     if current is None:
@@ -55,7 +60,9 @@ def repair_app(app: App, service: dict[str, Any] | None, network_id: str) -> lis
             if changes:
                 engine.update_service(service["ID"], service["Version"]["Index"], spec)
                 repaired.append(f"the service was changed outside Berth ({', '.join(changes)})")
-        routes.apply(app)
+        # Tasks swarm restarted or moved since get requests from now on (a service
+        # just put back has new ones: read them).
+        routes.apply(app, addresses=None if repaired else addresses)
     finally:
         try:
             lock.release()
@@ -103,10 +110,13 @@ def _reconcile() -> dict[str, list[str]]:
         return {}
     network_id = engine.network_id(naming.apps_network())
     services = app_services()
+    addresses = routes.addresses_by_service()
     repairs: dict[str, list[str]] = {}
     for app in apps.iterator(chunk_size=200):
+        service = services.get(naming.app_service(app.name))
         try:
-            repaired = repair_app(app, services.get(naming.app_service(app.name)), network_id)
+            found = addresses.get(service["ID"], ()) if service and addresses is not None else None
+            repaired = repair_app(app, service, network_id, found)
         except EngineError as exc:
             log.warning("reconcile of %s: %s", app.name, exc)
             continue

@@ -9,11 +9,12 @@ on the app (``route_error``) for the portal and the API to show.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 
+from apps import engine
 from apps.models import App
 from paas import naming
 from paas.transport import EngineError
@@ -44,11 +45,17 @@ def _config(app: App) -> dict[str, Any]:
     return dict(current.config) if current is not None else {}
 
 
-def route_for(app: App) -> Route | None:
-    """The app's route, or None when it must not be routed (internal, or never deployed)."""
+def route_for(
+    app: App, *, config: dict[str, Any] | None = None, addresses: tuple[str, ...] = ()
+) -> Route | None:
+    """The app's route, or None when it must not be routed (internal, or never deployed).
+
+    ``config`` is the deployment's settings (the current one's by default);
+    ``addresses`` its running tasks' addresses on the apps network.
+    """
     if app.current_deployment_id is None or app.deleting_at is not None:
         return None
-    config = _config(app)
+    config = _config(app) if config is None else config
     if config.get("internal", app.internal):
         return None
     route = Route(
@@ -56,20 +63,55 @@ def route_for(app: App) -> Route | None:
         hostnames=(primary_host(app),),
         service=naming.app_service(app.name),
         port=int(config.get("container_port") or app.container_port),
+        addresses=addresses,
     )
     # Custom domains, certificates, basic auth and the snippet (routing owns them).
     return appsite.decorate(app, route)
 
 
-def apply(app: App) -> str:
-    """Apply (or remove) the app's route; returns and stores the refusal, '' when fine."""
-    route = route_for(app)
+def task_addresses(app_name: str) -> tuple[str, ...]:
+    """Where the app's running tasks answer on the apps network; () when unknown."""
+    if gateway.external():
+        return ()  # the other proxy resolves the tasks by name
+    try:
+        found = engine.running_addresses(naming.apps_network(), naming.app_service(app_name))
+    except EngineError as exc:
+        log.warning("task addresses of %s: %s", app_name, exc)
+        return ()
+    return next(iter(found.values()), ())
+
+
+def addresses_by_service() -> dict[str, tuple[str, ...]] | None:
+    """Service ID -> its running tasks' addresses, for every service in one engine call;
+    None when unknown (then :func:`apply` reads each app's)."""
+    if gateway.external():
+        return {}
+    try:
+        return engine.running_addresses(naming.apps_network())
+    except EngineError as exc:
+        log.warning("task addresses: %s", exc)
+        return None
+
+
+def apply(
+    app: App,
+    *,
+    config: dict[str, Any] | None = None,
+    addresses: tuple[str, ...] | None = None,
+) -> str:
+    """Apply (or remove) the app's route; returns and stores the refusal, '' when fine.
+
+    The gateway reloads only when the file changes: a new hostname, or tasks that
+    moved (``addresses``, read from the engine unless given).
+    """
+    route = route_for(app, config=config)
     try:
         if route is None:
             gateway.remove_route(app.name)
             error = ""
         else:
-            result = gateway.apply_route(route)
+            found = task_addresses(app.name) if addresses is None else addresses
+            result = gateway.apply_route(replace(route, addresses=found))
             error = "" if result.ok else result.error
     except (GatewayUnavailable, EngineError) as exc:
         error = f"The gateway could not be reached: {exc}"
@@ -81,15 +123,11 @@ def apply(app: App) -> str:
     return error
 
 
-def refresh(app: App, since: datetime) -> None:
-    """The app's new tasks run: have the gateway send them requests now (see
-    :func:`routing.gateway.refresh`). A failure only delays that by a second or two."""
-    if app.internal:
-        return
-    try:
-        gateway.refresh(app.name, since)
-    except (GatewayUnavailable, EngineError) as exc:
-        log.warning("refreshing the route of %s: %s", app.name, exc)
+def refresh(app: App, config: dict[str, Any]) -> None:
+    """A deployment's new tasks run (``config`` its settings): send requests to them,
+    and no longer to the old ones, which swarm stops next."""
+    if app.current_deployment_id is not None:
+        apply(app, config=config)
 
 
 def remove(app_name: str) -> None:

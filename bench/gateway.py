@@ -190,9 +190,11 @@ ORIGIN_COMMAND = [
 
 
 def routed_app(client: Any, name: str, image: str, command: list[str] | None) -> str:
-    """A one-task app routed at ``<name>.<HOST>``; its address on the gateway's bridge."""
+    """A one-task app routed at ``<name>.<HOST>`` as Berth routes apps (a group of its task
+    addresses, DNS behind it); its address on the gateway's bridge."""
     import docker.types
 
+    from apps.engine import running_addresses
     from paas import naming
     from routing import gateway
     from routing.routes import Route
@@ -209,8 +211,15 @@ def routed_app(client: Any, name: str, image: str, command: list[str] | None) ->
         stop_grace_period=1_000_000_000,
     )
     address = gwbridge_address(client, running_container(client, service.name))
+    tasks = next(iter(running_addresses(naming.apps_network(), service.name).values()))
     result = gateway.apply_route(
-        Route(name=name, hostnames=(f"{name}.{HOST}",), service=service.name, port=80)
+        Route(
+            name=name,
+            hostnames=(f"{name}.{HOST}",),
+            service=service.name,
+            port=80,
+            addresses=tasks,
+        )
     )
     if not result.ok:
         raise RuntimeError(result.error)

@@ -15,7 +15,6 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -293,26 +292,6 @@ def apply_route(route: Route) -> RouteResult:
         result = apply_changes(lay, {route.name: text}, set())[route.name]
         files.collect_garbage(lay)
         return result
-
-
-def refresh(name: str, since: datetime) -> bool:
-    """Have nginx look the app's task addresses up again, now: a reload starts workers
-    with an empty DNS cache. Returns whether it reloaded.
-
-    nginx keeps an address for ``valid=1s`` counted in whole seconds, so a task that
-    just started would otherwise get its first request 1-2 s later. Nothing happens
-    when the app is not routed here, or when a reload began after ``since`` (it saw
-    the new address already: parallel deployments share one reload).
-    """
-    lay = files.layout()
-    if external() or not lay.site(name).exists():
-        return False
-    with files.locked(lay):
-        last = state.current()
-        if last is not None and last.last_reload_at is not None and last.last_reload_at >= since:
-            return False
-        reload(gateway_container(), lay)
-        return True
 
 
 def remove_route(name: str) -> None:

@@ -9,6 +9,7 @@ so no user input can add a directive.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -19,9 +20,10 @@ from routing import htpasswd
 from routing.routes import Host, Route, TlsPair, hostname_error, route_errors
 from routing.validation import snippet_directives
 
-# Docker's embedded DNS inside every container on a user-defined network. A
-# one-second validity lets a new version answer about a second after its task
-# starts (bench/deploys.py: median 5.3 s with valid=5s, 2.0 s with valid=1s);
+# Docker's embedded DNS inside every container on a user-defined network: how an
+# app without known task addresses is reached, and the fallback of one with them. A
+# one-second validity (nginx counts whole seconds: 1-2 s) lets a task that started
+# answer soon (bench/deploys.py: median 5.3 s with valid=5s, 2.0 s with valid=1s);
 # the embedded DNS answers locally, so the extra lookups cost little.
 RESOLVER = "resolver 127.0.0.11 valid=1s ipv6=off;\n    resolver_timeout 2s;"
 CONTAINER_ROOT = "/etc/berth"
@@ -137,6 +139,13 @@ http {{
     # container's log driver cost the gateway half its throughput (bench/gateway.py).
     access_log /dev/stdout berth buffer=64k flush=1s;
     {RESOLVER}
+    # 1 when a request that no task of an app's group answered may go again by DNS:
+    # nothing of it reached a task, or its method is safe to repeat.
+    map "$request_method:$upstream_bytes_sent" $berth_resend {{
+        default 0;
+        "~^(GET|HEAD|OPTIONS):" 1;
+        "~^[A-Z]+:[0 ,:]*$" 1;
+    }}
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_prefer_server_ciphers off;
     ssl_session_cache shared:berth_tls:10m;
@@ -178,18 +187,20 @@ def site_conf(
 
     Plain names proxy to ``tasks.<service>:<port>`` on port 80; a name with a
     TLS pair is also served on 443 with it, and with ``force_https`` its port
-    80 redirects there; an alias redirects to the name it points at. The
-    upstream is a variable, so nginx resolves it per request through Docker's
-    DNS (no swarm virtual IP, which needs IPVS) and starts even when the app
-    has no task. ``listen=None`` renders plain HTTP with no listen line, for
+    80 redirects there; an alias redirects to the name it points at. Known task
+    addresses become an upstream group (:func:`upstream_block`); otherwise, and
+    behind the group, the upstream is a variable that nginx resolves through
+    Docker's DNS (no swarm virtual IP, which needs IPVS), so it starts even when
+    the app has no task. ``listen=None`` renders plain HTTP with no listen line, for
     an external proxy that includes the file. ``http_port``/``https_port`` are
     the public ports redirects point at.
     """
     _check(route)
     head = _header(f"berth-route {route.name}", route.hostnames, namespace)
     if listen is None:
-        # The other proxy has none of the gateway folder's files (TLS, passwords).
-        bare = replace(route, hosts=(), basic_auth=())
+        # The other proxy has none of the gateway folder's files (TLS, passwords) nor
+        # the gateway's main config: it reaches the tasks by name.
+        bare = replace(route, hosts=(), basic_auth=(), addresses=())
         return head + _proxy_server(bare, route.hostnames, listen=None, tls=None)
     plain: list[str] = []
     to_https: list[str] = []
@@ -222,7 +233,37 @@ def site_conf(
             blocks.append(
                 _redirect_server([alias.name], listen="443 ssl", tls=alias.tls, target=url)
             )
-    return head + "\n".join(blocks)
+    return head + upstream_block(route) + "\n".join(blocks)
+
+
+def upstream_name(route: Route) -> str:
+    return f"berth-{route.name}"
+
+
+def upstream_block(route: Route) -> str:
+    """The app's running tasks as a group whose connections nginx keeps open.
+
+    A task that refuses or times out is left out for 30 s (a deploy or the reconcile
+    writes the current addresses sooner); when no task of the group answers, the
+    request goes by Docker's DNS (``@berth_dns``). Idle connections close after a
+    second, before the app's own server would (gunicorn keeps them 2 s), so nginx
+    never reuses one the app is closing.
+    """
+    if not route.addresses:
+        return ""
+    servers = "".join(
+        f"    server {_address(address, route.port)} max_fails=1 fail_timeout=30s;\n"
+        for address in route.addresses
+    )
+    return (
+        f"upstream {upstream_name(route)} {{\n{servers}"
+        "    keepalive 16;\n    keepalive_timeout 1s;\n}\n\n"
+    )
+
+
+def _address(address: str, port: int) -> str:
+    parsed = ipaddress.ip_address(address)
+    return f"[{parsed}]:{port}" if parsed.version == 6 else f"{parsed}:{port}"
 
 
 def auth_file(route: Route) -> tuple[str, str] | None:
@@ -309,17 +350,21 @@ def _proxy_server(
     websocket = route.websocket
     # Idle websockets stay open up to an hour; plain requests get a minute.
     timeout = "3600s" if websocket else "60s"
+    # Connections to a group of addresses stay open for the next request; by name,
+    # each request opens and closes its own.
+    group = bool(route.addresses) and upstream is None
+    plain = '""' if group else '"close"'
     upgrade = (
         "        proxy_set_header Upgrade $http_upgrade;\n"
         "        proxy_set_header Connection $berth_connection;\n"
         if websocket
-        else '        proxy_set_header Connection "close";\n'
+        else f"        proxy_set_header Connection {plain};\n"
     )
     connection = (
-        "    # Pass a websocket upgrade through; plain requests close upstream.\n"
+        "    # Pass a websocket upgrade through.\n"
         "    set $berth_connection upgrade;\n"
         '    if ($http_upgrade = "") {\n'
-        "        set $berth_connection close;\n"
+        f"        set $berth_connection {plain};\n"
         "    }\n"
         if websocket
         else ""
@@ -351,21 +396,40 @@ def _proxy_server(
         lines = "".join(f"        {line}\n" for line in route.snippet.strip().splitlines())
         snippet = f"        # The app's own snippet.\n{lines}"
     target = upstream or f"tasks.{route.service}"
-    return f"""server {{
-{listen_line}    server_name {" ".join(names)};
-{_tls_lines(tls)}{auth}    {RESOLVER}
-{connection}
-{well_known}    location / {{
-        set $berth_upstream {target};
-        proxy_pass http://$berth_upstream:{route.port};
-        proxy_set_header Host $host;
+    proxying = f"""        proxy_set_header Host $host;
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Forwarded-Host $host;
-{upgrade}{tuned}{snippet}        error_page 502 503 504 = @berth_unavailable;
+{upgrade}{tuned}{snippet}"""
+    by_name = f"""        set $berth_upstream {target};
+        proxy_pass http://$berth_upstream:{route.port};
+{proxying}        error_page 502 503 504 = @berth_unavailable;
+"""
+    if group:
+        locations = f"""    recursive_error_pages on;
+    location / {{
+        proxy_pass http://{upstream_name(route)};
+{proxying}        error_page 502 503 504 = @berth_dns;
     }}
 
+    # No task of the group answered: the tasks Docker's DNS knows now. A request
+    # a task may have begun to handle goes again only if repeating it is safe.
+    location @berth_dns {{
+        if ($berth_resend = 0) {{
+            return 502;
+        }}
+{by_name}    }}
+"""
+    else:
+        locations = f"""    location / {{
+{by_name}    }}
+"""
+    return f"""server {{
+{listen_line}    server_name {" ".join(names)};
+{_tls_lines(tls)}{auth}    {RESOLVER}
+{connection}
+{well_known}{locations}
     location @berth_unavailable {{
         default_type text/html;
         add_header Retry-After 5 always;

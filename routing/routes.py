@@ -11,8 +11,9 @@ route; :mod:`routing.gateway` applies, removes and reconciles them:
 - ``sync_routes(routes) -> {name: RouteResult}``: make the gateway hold exactly
   these routes; only changed files are rewritten, stale ones removed.
 
-The gateway reaches apps through Docker's DNS (``tasks.<service>``), so the
-app's service must be attached to ``paas.naming.apps_network()``.
+The gateway reaches apps at their tasks' addresses (``Route.addresses``) and through
+Docker's DNS (``tasks.<service>``), so the app's service must be attached to
+``paas.naming.apps_network()``.
 
 Callers that cannot reach the gateway at all (engine down, gateway not running)
 get :class:`GatewayUnavailable`, which is worth retrying later.
@@ -21,6 +22,7 @@ get :class:`GatewayUnavailable`, which is worth retrying later.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -98,6 +100,10 @@ class Route:
     # Directives placed in the app's location; ``trusted`` lifts the allowlist.
     snippet: str = ""
     trusted: bool = False
+    # The service's running tasks on the apps network, when known: nginx then keeps
+    # connections to them open and spreads requests over them (Docker's DNS stays the
+    # fallback for addresses that went stale).
+    addresses: tuple[str, ...] = ()
 
     def host(self, name: str) -> Host:
         return next((h for h in self.hosts if h.name == name), Host(name=name))
@@ -130,6 +136,11 @@ def route_errors(route: Route) -> list[str]:
         errors.append("the port must be a whole number")
     elif not 1 <= route.port <= 65535:
         errors.append(f"port {route.port} is not between 1 and 65535")
+    for address in route.addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            errors.append(f"{address!r} is not an IP address")
     errors.extend(_option_errors(route))
     return errors
 

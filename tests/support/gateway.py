@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import re
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,13 +93,8 @@ def web_service(
     replicas: int = 1,
     env: dict[str, str] | None = None,
     command: list[str] | None = None,
-    stop_grace_seconds: int = 1,
 ) -> Any:
-    """The busybox test app as a swarm service the gateway can reach (dnsrr, on ``network``).
-
-    busybox httpd as PID 1 ignores SIGTERM: a stopping task serves for the whole
-    grace period, then is killed.
-    """
+    """The busybox test app as a swarm service the gateway can reach (dnsrr, on ``network``)."""
     import docker.types
 
     labels = {"berth.namespace": namespace, "berth.kind": "test-app"}
@@ -115,7 +108,8 @@ def web_service(
         mode=docker.types.ServiceMode("replicated", replicas=replicas),
         labels=labels,
         container_labels=labels,
-        stop_grace_period=stop_grace_seconds * 1_000_000_000,
+        # busybox httpd as PID 1 ignores SIGTERM; do not wait 10 s for it.
+        stop_grace_period=1_000_000_000,
     )
 
 
@@ -147,30 +141,6 @@ def wait_tasks_running(
             states = [t["Status"].get("Err") or t["Status"]["State"] for t in tasks]
             raise AssertionError(f"{count} task(s) not running after {timeout:.0f} s: {states}")
         time.sleep(0.2)
-
-
-def gateway_lookup(engine: Any, name: str) -> set[str]:
-    """The addresses Docker's DNS gives the gateway's nginx for ``name`` right now."""
-    from routing.gateway import gateway_container
-
-    pid = engine.containers.get(gateway_container()).attrs["State"]["Pid"]
-    found = subprocess.run(
-        ["nsenter", "-t", str(pid), "-n", "busybox", "nslookup", name, "127.0.0.11"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-    ).stdout
-    answers = found.split("Name:", 1)[1] if "Name:" in found else ""
-    return set(re.findall(r"Address:\s*(\d+\.\d+\.\d+\.\d+)", answers))
-
-
-def wait_gateway_lookup(engine: Any, name: str, want: set[str], *, timeout: float = 15) -> None:
-    """Wait until Docker's DNS gives the gateway exactly ``want`` for ``name``."""
-    deadline = time.monotonic() + timeout
-    while (found := gateway_lookup(engine, name)) != want:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} resolves to {found} in the gateway, not {want}")
-        time.sleep(0.1)
 
 
 def task_addresses(service: Any, network: str) -> set[str]:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import http.client
 import threading
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-from docker.types import UpdateConfig
 
-from routing import files, render
+from routing import files
 from routing import gateway as gw
 from routing.routes import Route
 from tests.support.gateway import (
     ENV_APP,
     task_addresses,
-    wait_gateway_lookup,
     wait_tasks_running,
     web_service,
 )
@@ -218,44 +214,53 @@ def test_the_app_sees_forwarded_headers_and_the_websocket_upgrade(
     assert "HTTP_CONNECTION=upgrade" in env
 
 
-def test_a_refresh_sends_requests_to_a_new_task_at_once(
-    engine, images, gateway, namespace, monkeypatch
-):
-    # nginx keeps an address for 1-2 s; 30 s here, so only a refresh explains a new one,
-    # and in one worker process, so that a few requests fill its only cache.
-    monkeypatch.setattr(render, "RESOLVER", render.RESOLVER.replace("valid=1s", "valid=30s"))
-    main_conf = render.main_conf
-    monkeypatch.setattr(
-        render,
-        "main_conf",
-        lambda *args, **kwargs: main_conf(*args, **kwargs).replace(
-            "worker_processes auto;", "worker_processes 1;"
-        ),
-    )
+def test_a_group_sends_requests_round_its_addresses_only(gateway, engine, images, namespace):
     service = web_service(
         engine,
-        name=f"{namespace}-app-shop",
+        name=f"{namespace}-app-trio",
         image=images.web,
         network=gateway.network,
         namespace=namespace,
-        env={"MESSAGE": "first"},
-        stop_grace_seconds=5,
+        replicas=3,
+    )
+    wait_tasks_running(service, 3)
+    addresses = tuple(sorted(task_addresses(service, gateway.network)))
+    assert len(addresses) == 3
+    # Two of the three: by name (Docker's DNS) the third would answer too.
+    route = Route(
+        name="trio",
+        hostnames=("trio.example.test",),
+        service=service.name,
+        port=80,
+        addresses=addresses[:2],
+    )
+
+    assert gw.apply_route(route).ok
+    gateway.wait_for("trio.example.test", "/cgi-bin/info")
+    seen = {gateway.get("trio.example.test", "/cgi-bin/info").fact("hostname") for _ in range(12)}
+    assert len(seen) == 2
+
+
+def test_a_stale_address_falls_back_to_the_tasks_dns_knows(gateway, engine, images, namespace):
+    service = web_service(
+        engine,
+        name=f"{namespace}-app-moved",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+        env={"PORT": "8080", "MESSAGE": "moved"},
     )
     wait_tasks_running(service, 1)
-    route = Route(name="shop", hostnames=("shop.example.test",), service=service.name, port=80)
-    assert gw.apply_route(route).ok
-    for _ in range(4):
-        assert gateway.wait_for("shop.example.test", "/cgi-bin/info").fact("message") == "first"
-    # As Berth deploys: the old task serves until the new one runs (and 5 s more), but
-    # swarm's DNS soon gives only the new one.
-    service.update(env=["MESSAGE=second"], update_config=UpdateConfig(order="start-first"))
-    wait_tasks_running(service, 1, until=lambda task: "MESSAGE=second" in str(task["Spec"]))
-    wait_gateway_lookup(engine, f"tasks.{service.name}", task_addresses(service, gateway.network))
-    assert gateway.get("shop.example.test", "/cgi-bin/info").fact("message") == "first"
-    asked = timezone.now()
+    # Nothing listens on 8080 at this address (the gateway's own loopback): refused.
+    route = Route(
+        name="moved",
+        hostnames=("moved.example.test",),
+        service=service.name,
+        port=8080,
+        addresses=("127.0.0.1",),
+    )
 
-    assert gw.refresh("shop", asked) is True
-    assert gateway.get("shop.example.test", "/cgi-bin/info").fact("message") == "second"
-    # A reload since then already looked the addresses up; an app not routed has none.
-    assert gw.refresh("shop", asked) is False
-    assert gw.refresh("not-routed", timezone.now() - timedelta(minutes=1)) is False
+    assert gw.apply_route(route).ok
+    reply = gateway.wait_for("moved.example.test", "/cgi-bin/info")
+    assert reply.fact("message") == "moved"
+    assert gateway.get("moved.example.test", "/cgi-bin/info").fact("message") == "moved"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -48,6 +49,59 @@ def test_a_site_without_websockets_closes_upstream_connections_and_times_out_soo
     assert "Upgrade" not in text
     assert 'proxy_set_header Connection "close";' in text
     assert "proxy_read_timeout 60s;" in text
+
+
+ADDRESSES = ("10.0.0.5", "10.0.0.7")
+
+
+def test_known_task_addresses_become_a_group_with_open_connections_and_dns_behind_it():
+    text = render.site_conf(replace(SHOP, addresses=ADDRESSES), namespace="berth")
+
+    assert "upstream berth-shop {" in text
+    assert "server 10.0.0.5:8080 max_fails=1 fail_timeout=30s;" in text
+    assert "server 10.0.0.7:8080 max_fails=1 fail_timeout=30s;" in text
+    assert "keepalive 16;" in text
+    assert "proxy_pass http://berth-shop;" in text
+    # Connections to the group stay open (no "close"); a websocket still upgrades.
+    assert "set $berth_connection upgrade;" in text
+    assert 'set $berth_connection "";' in text
+    assert '"close"' not in text
+    # When no task of the group answers: the names Docker's DNS knows, if safe to resend.
+    assert "error_page 502 503 504 = @berth_dns;" in text
+    assert "location @berth_dns {" in text
+    assert "if ($berth_resend = 0) {" in text
+    assert "proxy_pass http://$berth_upstream:8080;" in text
+    assert "recursive_error_pages on;" in text
+
+
+def test_without_addresses_a_site_goes_by_dns_alone():
+    text = render.site_conf(SHOP, namespace="berth")
+
+    assert "upstream berth-" not in text
+    assert "proxy_pass http://$berth_upstream:8080;" in text
+    assert "@berth_dns" not in text
+
+
+def test_an_ipv6_task_address_is_bracketed_and_a_bad_one_refused():
+    text = render.site_conf(replace(SHOP, addresses=("fd00::5",)), namespace="berth")
+
+    assert "server [fd00::5]:8080 " in text
+    with pytest.raises(render.RenderError, match="not an IP address"):
+        render.site_conf(replace(SHOP, addresses=("10.0.0.5; evil",)), namespace="berth")
+
+
+def test_a_file_for_another_proxy_never_names_task_addresses():
+    text = render.site_conf(replace(SHOP, addresses=ADDRESSES), namespace="berth", listen=None)
+
+    assert "10.0.0.5" not in text
+    assert "proxy_pass http://$berth_upstream:8080;" in text
+
+
+def test_the_main_config_resends_only_what_is_safe_to_repeat():
+    text = render.main_conf(render.MainConfig(namespace="berth", user="www-data"))
+
+    assert 'map "$request_method:$upstream_bytes_sent" $berth_resend {' in text
+    assert '"~^(GET|HEAD|OPTIONS):" 1;' in text
 
 
 def test_a_site_shows_the_unavailable_page_when_no_task_answers():
@@ -145,6 +199,8 @@ def test_the_host_nginx_accepts_the_rendered_configs(tmp_path):
     (sites / "shop.conf").write_text(render.site_conf(SHOP, namespace="berth"))
     plain = Route(name="api", hostnames=("api.example.com",), service="s", port=80, websocket=False)
     (sites / "api.conf").write_text(render.site_conf(plain, namespace="berth"))
+    grouped = replace(SHOP, name="tasks", hostnames=("tasks.example.com",), addresses=ADDRESSES)
+    (sites / "tasks.conf").write_text(render.site_conf(grouped, namespace="berth"))
     portal = render.portal_conf(
         hostname="berth.example.com", upstream="web:8000", namespace="berth"
     )
