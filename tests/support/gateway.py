@@ -48,9 +48,20 @@ class Gateway:
 
     def get(self, host: str, path: str = "/", *, timeout: float = 10.0) -> Reply:
         """GET ``path`` through the gateway with ``Host: host``."""
+        return self.request("GET", host, path, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        host: str,
+        path: str = "/",
+        body: bytes | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> Reply:
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         try:
-            conn.request("GET", path, headers={"Host": host, "Connection": "close"})
+            conn.request(method, path, body, headers={"Host": host, "Connection": "close"})
             response = conn.getresponse()
             body = response.read().decode(errors="replace")
             return Reply(response.status, body, {k.lower(): v for k, v in response.getheaders()})

@@ -264,3 +264,43 @@ def test_a_stale_address_falls_back_to_the_tasks_dns_knows(gateway, engine, imag
     reply = gateway.wait_for("moved.example.test", "/cgi-bin/info")
     assert reply.fact("message") == "moved"
     assert gateway.get("moved.example.test", "/cgi-bin/info").fact("message") == "moved"
+
+
+def test_a_request_a_task_may_have_handled_goes_again_only_if_safe(
+    gateway, engine, images, namespace
+):
+    # What Docker's DNS knows: the test app on 8080.
+    service = web_service(
+        engine,
+        name=f"{namespace}-app-ledger",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+        env={"PORT": "8080", "MESSAGE": "ledger"},
+    )
+    # In the group: a task that takes each request and drops the connection unanswered.
+    dropper = web_service(
+        engine,
+        name=f"{namespace}-app-dropper",
+        image=images.web,
+        network=gateway.network,
+        namespace=namespace,
+        command=["sh", "-c", "while true; do nc -l -p 8080 -e true; done"],
+    )
+    wait_tasks_running(service, 1)
+    wait_tasks_running(dropper, 1)
+    route = Route(
+        name="ledger",
+        hostnames=("ledger.example.test",),
+        service=service.name,
+        port=8080,
+        addresses=tuple(task_addresses(dropper, gateway.network)),
+    )
+    assert gw.apply_route(route).ok
+
+    # The POST reached a task that may have acted on it: not sent again.
+    assert gateway.request("POST", "ledger.example.test", "/cgi-bin/info", b"entry").status == 503
+    # That task is left out now: a GET, and a POST nothing of which reached a task,
+    # go to the tasks Docker's DNS knows.
+    assert gateway.get("ledger.example.test", "/cgi-bin/info").fact("message") == "ledger"
+    assert gateway.request("POST", "ledger.example.test", "/cgi-bin/info", b"entry").status == 200
