@@ -59,12 +59,13 @@ class Gateway:
         *,
         timeout: float = 10.0,
     ) -> Reply:
+        """``method`` ``path`` through the gateway with ``Host: host``."""
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         try:
             conn.request(method, path, body, headers={"Host": host, "Connection": "close"})
             response = conn.getresponse()
-            body = response.read().decode(errors="replace")
-            return Reply(response.status, body, {k.lower(): v for k, v in response.getheaders()})
+            text = response.read().decode(errors="replace")
+            return Reply(response.status, text, {k.lower(): v for k, v in response.getheaders()})
         finally:
             conn.close()
 
