@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps import routes as app_routes
 from apps.models import App
-from routing import acme, services, verify
+from routing import services, verify
 from routing.models import Certificate, CertificateSource, CertificateState, Domain
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,10 @@ def verify_domain(domain_id: int) -> str:
 
 
 def issue_certificate(domain_id: int) -> str:
+    # The ACME client (acme, josepy, pyOpenSSL: ~1.5 MB) loads in the worker only when
+    # a certificate is due.
+    from routing import acme
+
     domain = services.start_issuing(domain_id)
     if domain is None:
         return "nothing to do"
