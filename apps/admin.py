@@ -74,5 +74,6 @@ class DeploymentAdmin(admin.ModelAdmin[Deployment]):
         return False
 
 
-# Volumes register their own admin.
+# Volumes and git sources register their own admin.
+from apps.git import admin as git_admin  # noqa: E402, F401
 from apps.volumes import admin as volumes_admin  # noqa: E402, F401

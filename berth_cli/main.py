@@ -86,7 +86,7 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    debug = os.environ.get("BERTH_DEBUG", "") not in ("", "0")
+    debug = os.environ.get("BERTH_CLI_DEBUG", "") not in ("", "0")
     try:
         code: int = args.run(args)
         return code
@@ -104,4 +104,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (BERTH_DEBUG=1 shows where)", FAILED)
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (BERTH_CLI_DEBUG=1 shows where)", FAILED
+        )

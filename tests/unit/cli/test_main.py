@@ -68,7 +68,11 @@ def test_a_command_before_login_says_how_to_log_in(tmp_path):
 
 
 def test_debug_mode_shows_the_traceback(closed_port, tmp_path):
-    env = {"BERTH_URL": f"http://127.0.0.1:{closed_port}", "BERTH_TOKEN": "x", "BERTH_DEBUG": "1"}
+    env = {
+        "BERTH_URL": f"http://127.0.0.1:{closed_port}",
+        "BERTH_TOKEN": "x",
+        "BERTH_CLI_DEBUG": "1",
+    }
     result = run_berth("apps", cwd=tmp_path, env_extra=env)
     assert result.returncode != 0
     assert "Traceback" in result.stderr
