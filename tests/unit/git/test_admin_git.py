@@ -30,6 +30,7 @@ def test_an_operator_sees_the_source_but_not_its_token_or_secret(people, shop):
 
     assert "https://git.example.com/acme/shop.git" in listing
     assert "https://git.example.com/acme/shop.git" in page
+    assert configured.webhook_secret  # made now, shown once to the developer
     for secret in (TOKEN, configured.webhook_secret, source.credential_ciphertext[:20]):
         assert secret not in page
     # Read-only: changes go through the portal or the API (validated, encrypted, audited).
