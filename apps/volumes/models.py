@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from paas.fields import EncryptedJSONField
 from paas.models import Team
 
 VOLUME_NAME_PATTERN = r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"
@@ -33,7 +34,8 @@ class Volume(models.Model):
     name = models.CharField(max_length=63)
     driver = models.CharField(max_length=128, default=LOCAL)
     # Passed to the driver as given (e.g. local: type, o, device); fixed once made.
-    driver_options = models.JSONField(default=dict, blank=True)
+    # Encrypted at rest: options may hold credentials (cifs: password=...).
+    driver_options = EncryptedJSONField(default=dict, blank=True)
     labels = models.JSONField(default=dict, blank=True)
     engine_name = models.CharField(max_length=63, unique=True)
     # The swarm node holding a volume whose data is on a node's disk.
