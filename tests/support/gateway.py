@@ -163,3 +163,27 @@ def task_addresses(service: Any, network: str) -> set[str]:
             if attachment["Network"]["Spec"]["Name"] == network:
                 found.update(address.split("/")[0] for address in attachment["Addresses"])
     return found
+
+
+def wait_listening(engine: Any, service: Any, port: int, *, timeout: float = 30.0) -> None:
+    """Wait until the service's task accepts connections on ``port`` (a running task's
+    process may not listen yet), reached from the host on its docker_gwbridge address."""
+    deadline = time.monotonic() + timeout
+    while True:
+        containers = engine.containers.list(
+            filters={"label": f"com.docker.swarm.service.name={service.name}"}
+        )
+        bridge = engine.networks.get("docker_gwbridge").attrs.get("Containers") or {}
+        address = next(
+            (bridge[c.id]["IPv4Address"].split("/")[0] for c in containers if c.id in bridge),
+            None,
+        )
+        if address is not None:
+            try:
+                socket.create_connection((address, port), timeout=1).close()
+                return
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{service.name} does not accept connections on {port}")
+        time.sleep(0.2)
