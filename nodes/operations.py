@@ -59,14 +59,16 @@ def run(operation_id: int) -> None:
     except Exception as exc:
         log.exception("node operation %s failed", operation_id)
         status, error = OperationStatus.FAILED, f"Internal error ({type(exc).__name__}): {exc}"
+    # The node list shows the outcome before the operation says it has ended; a sync
+    # that fails must not leave the operation running.
+    try:
+        services.sync_nodes()
+    except Exception as exc:
+        log.warning("node sync after operation %s: %s", operation_id, exc)
     out.line("Done." if status == OperationStatus.SUCCEEDED else f"Failed: {error}")
     NodeOperation.objects.filter(pk=operation_id).update(
         status=status, error=error[:4000], finished_at=timezone.now(), secret_encrypted=""
     )
-    try:
-        services.sync_nodes()
-    except EngineError as exc:
-        log.warning("node sync after operation %s: %s", operation_id, exc)
 
 
 # --- joining --------------------------------------------------------------------
