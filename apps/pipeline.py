@@ -392,6 +392,9 @@ class Pipeline:
                 restored = self.restore(current)
             except EngineError as exc:
                 reason += f" Restoring the previous version failed too: {exc}"
+            # The gateway may have been given the new tasks (they ran, then failed):
+            # back to the tasks that serve.
+            routes.apply(self.app)
         if status == "cancelled":
             self.finish(Status.CANCELLED, reason)
         elif restored and current is not None:

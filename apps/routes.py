@@ -45,13 +45,10 @@ def _config(app: App) -> dict[str, Any]:
     return dict(current.config) if current is not None else {}
 
 
-def route_for(
-    app: App, *, config: dict[str, Any] | None = None, addresses: tuple[str, ...] = ()
-) -> Route | None:
+def route_for(app: App, *, config: dict[str, Any] | None = None) -> Route | None:
     """The app's route, or None when it must not be routed (internal, or never deployed).
 
-    ``config`` is the deployment's settings (the current one's by default);
-    ``addresses`` its running tasks' addresses on the apps network.
+    ``config`` is the deployment's settings (the current one's by default).
     """
     if app.current_deployment_id is None or app.deleting_at is not None:
         return None
@@ -63,7 +60,6 @@ def route_for(
         hostnames=(primary_host(app),),
         service=naming.app_service(app.name),
         port=int(config.get("container_port") or app.container_port),
-        addresses=addresses,
     )
     # Custom domains, certificates, basic auth and the snippet (routing owns them).
     return appsite.decorate(app, route)
