@@ -238,6 +238,9 @@ class Pipeline:
         except (BuildFailed, EngineError) as exc:
             raise BuildFailed(f"The build failed: {exc}") from None
         self.set(image=tag, built=True)
+        # The image holds what the source was for: its disk space goes back now, not
+        # once the rollout has ended.
+        builds.remove_build_dir(deployment.build_dir)
         self.log.line(f"Built {tag}")
         return tag
 
