@@ -341,6 +341,8 @@ class Pipeline:
         )
         self.app.refresh_from_db()
         self.route()
+        # Before "healthy": whoever reads it finds the volumes where they now live.
+        self.place_volumes()
         self.log.line("Healthy")
         self.log.flush()
         with transaction.atomic():
@@ -353,7 +355,6 @@ class Pipeline:
                 target=deployment,
                 data={"number": deployment.number, "image": deployment.image},
             )
-        self.place_volumes()
         self.cleanup(spec)
 
     def place_volumes(self) -> None:
