@@ -170,14 +170,15 @@ def wait_listening(engine: Any, service: Any, port: int, *, timeout: float = 30.
     process may not listen yet), reached from the host on its docker_gwbridge address."""
     deadline = time.monotonic() + timeout
     while True:
-        containers = engine.containers.list(
-            filters={"label": f"com.docker.swarm.service.name={service.name}"}
-        )
+        # The low-level list: a container may vanish between listing and inspecting.
+        ids = [
+            c["Id"]
+            for c in engine.api.containers(
+                filters={"label": f"com.docker.swarm.service.name={service.name}"}
+            )
+        ]
         bridge = engine.networks.get("docker_gwbridge").attrs.get("Containers") or {}
-        address = next(
-            (bridge[c.id]["IPv4Address"].split("/")[0] for c in containers if c.id in bridge),
-            None,
-        )
+        address = next((bridge[i]["IPv4Address"].split("/")[0] for i in ids if i in bridge), None)
         if address is not None:
             try:
                 socket.create_connection((address, port), timeout=1).close()

@@ -51,7 +51,8 @@ def built_images_removed(engine: Any, namespace: str) -> Iterator[None]:
     for service in engine.services.list(filters={"label": label}):
         service.remove()
     deadline = time.monotonic() + 60
-    while engine.containers.list(all=True, filters={"label": label}):
+    # The low-level list: a container may vanish between listing and inspecting.
+    while engine.api.containers(all=True, filters={"label": label}):
         if time.monotonic() > deadline:
             break
         time.sleep(0.3)

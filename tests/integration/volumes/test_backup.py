@@ -110,7 +110,7 @@ def test_a_broken_upload_leaves_the_data_alone(people, images, engine, api, name
         engine.info()["Swarm"]["NodeID"],
         NodeSource.FIRST_USE,
     )
-    assert not engine.containers.list(all=True, filters={"label": f"berth.namespace={namespace}"})
+    assert not engine.api.containers(all=True, filters={"label": f"berth.namespace={namespace}"})
 
 
 def test_an_image_without_tar_is_a_clear_error(people, engine, api, settings, namespace):
