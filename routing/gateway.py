@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
 
 from paas import naming, transport
 from routing import files, render, state
@@ -172,7 +171,6 @@ def check(container: str, lay: Layout, staged: Path, includes: list[Path]) -> tu
 
 
 def reload(container: str, lay: Layout) -> None:
-    started = timezone.now()
     code, output = _exec(
         container, ["sh", "-c", RELOAD_SCRIPT, "reload", lay.in_container(lay.main_conf)]
     )
@@ -181,7 +179,7 @@ def reload(container: str, lay: Layout) -> None:
         state.record_error(message)
         raise GatewayUnavailable(message)
     files.remove(lay.reload_pending)
-    state.record_reload(routes=len(files.live_sites(lay)), at=started)
+    state.record_reload(routes=len(files.live_sites(lay)))
 
 
 def ensure_main_conf(lay: Layout) -> bool:

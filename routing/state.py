@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,9 +23,8 @@ def record_bootstrap(**fields: Any) -> None:
     _update(bootstrapped_at=timezone.now(), **fields)
 
 
-def record_reload(*, routes: int, at: datetime) -> None:
-    """A reload that began ``at`` (what :func:`routing.gateway.refresh` compares with)."""
-    _update(last_reload_at=at, routes=routes)
+def record_reload(*, routes: int) -> None:
+    _update(last_reload_at=timezone.now(), routes=routes)
 
 
 def record_error(message: str) -> None:
