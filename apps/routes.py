@@ -65,27 +65,17 @@ def route_for(app: App, *, config: dict[str, Any] | None = None) -> Route | None
     return appsite.decorate(app, route)
 
 
-def task_addresses(app_name: str) -> tuple[str, ...]:
-    """Where the app's running tasks answer on the apps network; () when unknown."""
-    if gateway.external():
-        return ()  # the other proxy resolves the tasks by name
-    try:
-        found = engine.running_addresses(naming.apps_network(), naming.app_service(app_name))
-    except EngineError as exc:
-        log.warning("task addresses of %s: %s", app_name, exc)
-        return ()
-    return next(iter(found.values()), ())
-
-
-def addresses_by_service() -> dict[str, tuple[str, ...]] | None:
-    """Service ID -> its running tasks' addresses, for every service in one engine call;
-    None when unknown (then :func:`apply` reads each app's)."""
+def addresses_by_service(app_name: str | None = None) -> dict[str, tuple[str, ...]] | None:
+    """Service ID -> where its running tasks answer on the apps network: the app's
+    service, or every service in one engine call. Empty behind an external proxy (it
+    reaches the tasks by name); None when the engine did not say."""
     if gateway.external():
         return {}
+    service = naming.app_service(app_name) if app_name is not None else None
     try:
-        return engine.running_addresses(naming.apps_network())
+        return engine.running_addresses(naming.apps_network(), service)
     except EngineError as exc:
-        log.warning("task addresses: %s", exc)
+        log.warning("task addresses of %s: %s", service or "the apps", exc)
         return None
 
 
@@ -106,8 +96,9 @@ def apply(
             gateway.remove_route(app.name)
             error = ""
         else:
-            found = task_addresses(app.name) if addresses is None else addresses
-            result = gateway.apply_route(replace(route, addresses=found))
+            if addresses is None:
+                addresses = next(iter((addresses_by_service(app.name) or {}).values()), ())
+            result = gateway.apply_route(replace(route, addresses=addresses))
             error = "" if result.ok else result.error
     except (GatewayUnavailable, EngineError) as exc:
         error = f"The gateway could not be reached: {exc}"

@@ -155,16 +155,6 @@ def wait_tasks_running(
         time.sleep(0.2)
 
 
-def task_addresses(service: Any, network: str) -> set[str]:
-    """The addresses of the service's tasks that should run, on ``network``."""
-    found: set[str] = set()
-    for task in service.tasks(filters={"desired-state": "running"}):
-        for attachment in task.get("NetworksAttachments") or []:
-            if attachment["Network"]["Spec"]["Name"] == network:
-                found.update(address.split("/")[0] for address in attachment["Addresses"])
-    return found
-
-
 def wait_listening(engine: Any, service: Any, port: int, *, timeout: float = 30.0) -> None:
     """Wait until the service's task accepts connections on ``port`` (a running task's
     process may not listen yet), reached from the host on its docker_gwbridge address."""

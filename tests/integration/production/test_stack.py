@@ -3,12 +3,14 @@ upgraded to a new image, backed up and restored into a fresh namespace."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import io
 import stat
 import time
 from typing import Any
 
+import docker.errors
 import pytest
 
 from paas.production import backup, deploy
@@ -40,11 +42,14 @@ def wait_scheduling(engine: Any, service: str, image: str, timeout: float = 90.0
     """Until a task of ``service`` on ``image`` sends a periodic task (beat holds the lock)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for container in engine.containers.list(
+        # The low-level calls: a container of a rolling update may vanish meanwhile.
+        for container in engine.api.containers(
             filters={"label": f"com.docker.swarm.service.name={service}"}
         ):
-            if image in container.image.tags and b"Sending due task" in container.logs():
-                return
+            tags = engine.api.inspect_image(container["ImageID"]).get("RepoTags") or []
+            with contextlib.suppress(docker.errors.NotFound):
+                if image in tags and b"Sending due task" in engine.api.logs(container["Id"]):
+                    return
         time.sleep(1)
     raise AssertionError(f"no task of {service} on {image} scheduled anything in {timeout} s")
 
@@ -73,7 +78,7 @@ def test_install_use_upgrade_back_up_and_restore(engine, images, portal_image, p
     # The one-shot job leaves neither its service nor its finished container behind.
     job = f"{first.namespace}-migrate"
     assert job not in services
-    assert not engine.containers.list(
+    assert not engine.api.containers(
         all=True, filters={"label": f"com.docker.swarm.service.name={job}"}
     )
     # The docker socket only where it is needed; everything stateful on this manager.
