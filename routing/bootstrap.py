@@ -157,6 +157,11 @@ def gateway_spec(node_id: str) -> dict[str, Any]:
         "update_config": {"Parallelism": 1, "Order": "stop-first", "FailureAction": "pause"},
         "restart_policy": {"Condition": "any", "Delay": 1_000_000_000, "MaxAttempts": 0},
         "stop_grace_period": 10_000_000_000,
+        # The access log: Docker's "local" driver keeps at most 5 compressed files of
+        # 20 MB (json-file, the engine's usual default, grows until the disk is full),
+        # and costs the engine less per line (bench/gateway.py).
+        "log_driver": "local",
+        "log_driver_options": {"max-size": "20m", "max-file": "5"},
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     labels = naming.labels("gateway", **{SPEC_LABEL: digest})

@@ -95,7 +95,9 @@ def test_the_portal_is_routed_at_its_subdomain_when_configured(
     assert gateway.get("berth.example.test", "/").status == 404
 
 
-def test_the_gateway_logs_each_request_within_seconds(engine, images, gateway, namespace):
+def test_the_gateway_logs_each_request_within_seconds_to_a_bounded_log(
+    engine, images, gateway, namespace
+):
     service = web_service(
         engine,
         name=f"{namespace}-app-logged",
@@ -112,6 +114,11 @@ def test_the_gateway_logs_each_request_within_seconds(engine, images, gateway, n
 
     # Buffered in nginx, written at least once a second.
     container = engine.containers.get(gw.gateway_container())
+    # Kept in at most 5 files of 20 MB: the access log never fills the disk.
+    assert container.attrs["HostConfig"]["LogConfig"] == {
+        "Type": "local",
+        "Config": {"max-file": "5", "max-size": "20m"},
+    }
     deadline = time.monotonic() + 5
     while b"/cgi-bin/info?marker" not in container.logs(stdout=True, stderr=False):
         assert time.monotonic() < deadline, "the request never reached the gateway's log"
