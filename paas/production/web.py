@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from waitress import serve
 
+from paas.production import trim
 from paas.wsgi import application
 
 MIB = 1024 * 1024
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
+    # The heap a burst of requests freed goes back to the system when it is over.
+    trim.after_requests()
+    trim.trimmer().poke()  # and what loading the application left
     # Bodies up to the larger of Berth's own upload limits (source archives, volume
     # restores) reach Django, which answers a too-large one in words.
     largest = max(settings.BERTH_UPLOAD_LIMIT_MB, settings.BERTH_VOLUME_UPLOAD_LIMIT_MB)

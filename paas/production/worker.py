@@ -18,7 +18,7 @@ from typing import Any
 from celery import bootsteps
 
 from paas.celery import app
-from paas.production import alive, beat
+from paas.production import alive, beat, trim
 
 INTERVAL = 5.0
 
@@ -50,6 +50,9 @@ class Liveness(bootsteps.StartStopStep):
 
 app.steps["consumer"].add(Liveness)
 app.steps["worker"].add(beat.Beat)
+# Re-routes an app moments after swarm restarts one of its tasks (a name: the module
+# needs Django's apps, which are loaded when the worker starts).
+app.steps["worker"].add("apps.watch:WatchStep")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beat", action="store_true", help="run the scheduler too (a thread)")
     parser.add_argument("--schedule", default="/tmp/celerybeat-schedule")  # noqa: S108
     args = parser.parse_args(argv)
+    # The heap a burst of tasks (a deployment's) freed goes back to the system after it.
+    trim.after_tasks()
+    trim.trimmer().poke()  # and what loading the application left
     worker = app.Worker(
         hostname=f"worker@{socket.gethostname()}",
         pool_cls=args.pool,
