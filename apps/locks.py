@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
+from collections.abc import Iterator
 
 import redis
 from django.conf import settings
 from redis.lock import Lock
 
 from paas import naming
+
+log = logging.getLogger(__name__)
 
 # The holder renews the lock while it works; a dead holder's lock expires.
 LOCK_TTL = 60
@@ -33,3 +38,19 @@ def app_lock(app_id: int) -> Lock:
 
 def is_locked(app_id: int) -> bool:
     return bool(app_lock(app_id).locked())
+
+
+@contextlib.contextmanager
+def unless_busy(app_id: int) -> Iterator[bool]:
+    """Hold the app's lock for the block if no one does; yields whether it was taken
+    (periodic work skips an app whose deployment holds it, and looks again later)."""
+    lock = app_lock(app_id)
+    taken = bool(lock.acquire(blocking=False))
+    try:
+        yield taken
+    finally:
+        if taken:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:  # expired meanwhile: nothing to release
+                log.debug("lock of app %s already gone", app_id)

@@ -40,10 +40,9 @@ def repair_app(
     current = app.current_deployment
     if current is None:
         return []
-    lock = locks.app_lock(app.pk)
-    if not lock.acquire(blocking=False):
-        return []
-    try:
+    with locks.unless_busy(app.pk) as free:
+        if not free:
+            return []
         spec = converge.spec_for(
             app.name,
             image=current.image,
@@ -63,11 +62,6 @@ def repair_app(
         # Tasks swarm restarted or moved since get requests from now on (a service
         # just put back has new ones: read them).
         routes.apply(app, addresses=None if repaired else addresses)
-    finally:
-        try:
-            lock.release()
-        except Exception:  # expired: nothing to release
-            log.debug("lock of %s already gone", app.name)
     if repaired:
         text = "; ".join(repaired)
         with transaction.atomic():
