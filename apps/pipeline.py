@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 POLL_START = 0.1
 FAST_SECONDS = 3.0
 POLL_MAX = 0.5
+# How long a rollback waits for the restored version to run before it routes it.
+RESTORE_WAIT = 30.0
 
 
 class Cancelled(Exception):
@@ -413,5 +415,22 @@ class Pipeline:
             engine.remove_service(self.service, wait=10)
             return False
         self.log.line(f"Restoring version #{current.number}")
-        engine.apply_service(converge.spec_of(current))
+        spec = converge.spec_of(current)
+        engine.apply_service(spec)
+        # Swarm stops the old tasks once the new ones run: a version that died after
+        # that leaves version #N starting again. Route it when it runs.
+        replicas = spec["Mode"]["Replicated"]["Replicas"]
+        deadline = time.monotonic() + RESTORE_WAIT
+        while time.monotonic() < deadline:
+            service = engine.get_service(self.service)
+            tasks = engine.tasks(self.service)
+            if service is None or (
+                assess(
+                    service=service, tasks=tasks, template=template_label(spec), replicas=replicas
+                ).running
+                >= replicas
+            ):
+                return True
+            time.sleep(POLL_MAX)
+        self.log.line(f"Version #{current.number} did not run again within {RESTORE_WAIT:.0f} s")
         return True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from apps.engine import running_addresses
 from apps.models import FINISHED, Deployment
+from paas import naming
+from routing import files
 
 
 @pytest.fixture
@@ -50,3 +54,15 @@ def wait_finished(deployment: Deployment, *, timeout: float = 120) -> Deployment
                 f"{deployment.log}"
             )
         time.sleep(0.2)
+
+
+def gateway_group(app_name: str) -> set[str]:
+    """The task addresses in the app's gateway file (its upstream group)."""
+    text = files.live_sites(files.layout())[app_name].read_text()
+    return set(re.findall(r"^\s+server ([\d.]+):\d+ max_fails", text, re.M))
+
+
+def running_tasks(app_name: str) -> set[str]:
+    """Where the app's running tasks answer on the apps network, as the engine says."""
+    found = running_addresses(naming.apps_network(), naming.app_service(app_name))
+    return {address for addresses in found.values() for address in addresses}

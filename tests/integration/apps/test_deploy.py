@@ -9,6 +9,8 @@ from apps.models import Status
 from paas import naming
 from paas.models import AuditEvent
 from tests.integration.apps.conftest import refreshed
+from tests.integration.apps.sources import web_tarball
+from tests.support.apps import gateway_group, running_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -141,6 +143,33 @@ def test_a_failing_health_check_rolls_back_and_the_old_version_keeps_serving(
     assert "#1 keeps serving" in second.reason
     assert AuditEvent.objects.filter(action="deployment.rolled_back", actor_label="system").exists()
     reply = gateway.wait_for("checked.localhost", "/cgi-bin/info")
+    assert reply.fact("version") == "1"
+    assert refreshed(app).current_deployment == first
+
+
+def test_a_version_that_dies_after_it_ran_rolls_back_and_the_gateway_forgets_it(
+    people, images, gateway, deploy_worker, finished, settings
+):
+    # The new task runs for 2 s, inside the monitor window: by then the gateway has
+    # been told about it (its tasks ran), so the rollback must take it out again.
+    settings.BERTH_DEPLOY_MONITOR_SECONDS = 8
+    dev = people.principal("developer")
+    app = services.create_app(team=people.team, principal=dev, name="brief", env={"VERSION": "1"})
+    first = finished(deploy.deploy_image(app=app, principal=dev, image=images.web))
+    assert first.status == Status.HEALTHY, first.log
+    dies = 'ENTRYPOINT ["sh", "-c", "httpd -p 80 -h /www; sleep 2; exit 1"]'
+
+    second = finished(
+        deploy.deploy_tarball(app=app, principal=dev, upload=web_tarball("brief", extra=(dies,)))
+    )
+
+    assert second.status == Status.ROLLED_BACK, second.log
+    assert "#1 keeps serving" in second.reason
+    # Swarm stopped version 1's task once the new one ran; its rollback started
+    # another, and the gateway's group holds that one, not the dead task's address.
+    assert running_tasks("brief")
+    assert gateway_group("brief") == running_tasks("brief")
+    reply = gateway.wait_for("brief.localhost", "/cgi-bin/info")
     assert reply.fact("version") == "1"
     assert refreshed(app).current_deployment == first
 

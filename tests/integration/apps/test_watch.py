@@ -3,29 +3,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
 from apps import deploy, services, watch
-from apps.engine import running_addresses
 from apps.models import Status
 from paas import naming
-from routing import files
+from tests.support.apps import gateway_group as group
+from tests.support.apps import running_tasks as running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def group(app_name: str) -> set[str]:
-    """The task addresses in the app's gateway file."""
-    text = files.live_sites(files.layout())[app_name].read_text()
-    return set(re.findall(r"^\s+server ([\d.]+):\d+ max_fails", text, re.M))
-
-
-def running(app_name: str) -> set[str]:
-    found = running_addresses(naming.apps_network(), naming.app_service(app_name))
-    return {address for addresses in found.values() for address in addresses}
 
 
 def test_a_task_swarm_restarts_is_routed_within_seconds(
