@@ -82,6 +82,9 @@ class Watcher:
             try:
                 with transport.engine_errors():
                     self._stream = transport.client().events(filters=filters, decode=True)
+                    if self._stopping.is_set():  # stop() came before there was a stream
+                        self._stream.close()
+                        break
                     if missed:
                         self._names.put(EVERY_APP)
                     for event in self._stream:
