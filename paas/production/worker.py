@@ -11,6 +11,7 @@ With ``--beat`` it also runs the scheduler, as a thread (:mod:`paas.production.b
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from typing import Any
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beat", action="store_true", help="run the scheduler too (a thread)")
     parser.add_argument("--schedule", default="/tmp/celerybeat-schedule")  # noqa: S108
     args = parser.parse_args(argv)
+    # Celery runs Django's system checks at start, which import every URL, view and
+    # template tag (~11 MB the worker never uses). The migrate job of the same image
+    # has run them before the worker starts.
+    os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
     # The heap a burst of tasks (a deployment's) freed goes back to the system after it.
     trim.after_tasks()
     trim.trimmer().poke()  # and what loading the application left
