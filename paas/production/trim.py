@@ -3,7 +3,7 @@
 glibc keeps what Python's larger objects freed (over 512 bytes: dict tables, lists,
 strings, the engine's JSON answers, SQLite's page cache) in its heap for reuse, and
 ``docker stats`` counts it: after a hundred deployments the worker held ~4 MiB more
-without trimming. ``malloc_trim(0)`` hands the free pages back: 0.02-0.1 ms at
+without trimming. ``malloc_trim(0)`` hands the free pages back: 0.02-0.12 ms at
 Berth's sizes (7 ms to give back 100 MiB). It runs on a thread of its own, once, a
 few seconds after the last of a burst of requests or tasks: never in a request's
 way, and not at all while nothing happens. Where the C library has no
