@@ -8,6 +8,7 @@ Berth knows are ever touched. An app whose deployment is running is skipped
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +76,19 @@ def repair_app(
             )
         log.info("repaired %s: %s", app.name, text)
     return repaired
+
+
+def reroute(app_names: Iterable[str]) -> None:
+    """Re-apply these apps' routes with their running tasks' addresses now
+    (:mod:`apps.watch`). An app a deployment or a repair works on is left to it: each
+    routes when it ends."""
+    apps = App.objects.filter(
+        name__in=set(app_names), deleting_at__isnull=True, current_deployment__isnull=False
+    ).select_related("current_deployment", "team")
+    for app in apps:
+        with locks.unless_busy(app.pk) as free:
+            if free:
+                routes.apply(app)
 
 
 def reconcile() -> dict[str, list[str]]:

@@ -9,13 +9,12 @@ on the app (``route_error``) for the portal and the API to show.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 
-from apps import engine, locks
+from apps import engine
 from apps.models import App
 from paas import naming
 from paas.transport import EngineError
@@ -116,18 +115,6 @@ def refresh(app: App, config: dict[str, Any]) -> None:
     and no longer to the old ones, which swarm stops next."""
     if app.current_deployment_id is not None:
         apply(app, config=config)
-
-
-def reroute(app_names: Iterable[str]) -> None:
-    """Re-apply these apps' routes with their running tasks' addresses now. An app a
-    deployment or a repair works on is left to it (each routes when it ends)."""
-    apps = App.objects.filter(
-        name__in=set(app_names), deleting_at__isnull=True, current_deployment__isnull=False
-    ).select_related("current_deployment", "team")
-    for app in apps:
-        with locks.unless_busy(app.pk) as free:
-            if free:
-                apply(app)
 
 
 def remove(app_name: str) -> None:

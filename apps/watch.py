@@ -25,7 +25,7 @@ from typing import Any
 from celery import bootsteps
 from django.db import close_old_connections
 
-from apps import reconcile, routes
+from apps import reconcile
 from paas import naming, transport
 from routing import gateway
 
@@ -120,7 +120,7 @@ class Watcher:
                 if EVERY_APP in ready:
                     reconcile.reconcile()
                 else:
-                    routes.reroute(ready)
+                    reconcile.reroute(ready)
             except Exception:  # logged; the next event or the reconcile tries again
                 log.exception("re-routing %s", ", ".join(ready))
             finally:
