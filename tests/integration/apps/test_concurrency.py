@@ -40,9 +40,10 @@ def test_deploys_of_one_app_queue_behind_the_running_one_and_never_overlap(
     assert finished(deploy.deploy_image(app=app, principal=dev, image=images.web)).status == (
         Status.HEALTHY
     )
-    # Hold the app's lock as a running deployment would.
+    # Hold the app's lock as a running deployment would (once the first one let go:
+    # it says healthy, then cleans up before it releases the lock).
     lock = locks.app_lock(app.pk)
-    assert lock.acquire(blocking=False)
+    assert lock.acquire(blocking=True, blocking_timeout=30)
     try:
         second = deploy.deploy_image(app=app, principal=dev, image=images.web)
         third = deploy.deploy_image(app=app, principal=dev, image=images.web)
