@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from apps import locks
 from apps.engine import running_addresses
 from apps.models import FINISHED, Deployment
 from paas import naming
@@ -66,3 +67,12 @@ def running_tasks(app_name: str) -> set[str]:
     """Where the app's running tasks answer on the apps network, as the engine says."""
     found = running_addresses(naming.apps_network(), naming.app_service(app_name))
     return {address for addresses in found.values() for address in addresses}
+
+
+def let_go(app: Any, *, timeout: float = 30) -> None:
+    """Until the app's deployment released its lock (it cleans up after saying healthy):
+    a reconcile pass skips an app whose lock is held."""
+    deadline = time.monotonic() + timeout
+    while locks.is_locked(app.pk):
+        assert time.monotonic() < deadline, f"the lock of {app} was not let go"
+        time.sleep(0.1)

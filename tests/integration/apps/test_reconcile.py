@@ -11,6 +11,7 @@ from apps.models import App, Status
 from apps.tasks import reconcile_apps as reconcile_apps_task
 from paas import naming
 from paas.models import AuditEvent
+from tests.support.apps import let_go
 from tests.support.gateway import web_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -38,6 +39,7 @@ def test_a_service_removed_outside_berth_comes_back_by_reconcile(
         Status.HEALTHY
     )
     gateway.wait_for("phoenix.localhost", "/cgi-bin/info")
+    let_go(app)
     engine.services.get(naming.app_service("phoenix")).remove()
     gateway.wait_for("phoenix.localhost", "/cgi-bin/info", until=lambda r: r.status != 200)
 
@@ -64,6 +66,7 @@ def test_a_service_changed_outside_berth_is_put_back_and_others_are_left_alone(
     assert finished(deploy.deploy_image(app=app, principal=dev, image=images.web)).status == (
         Status.HEALTHY
     )
+    let_go(app)
     # Someone scales it and changes its environment by hand...
     service = engine.services.get(naming.app_service("drifty"))
     service.update(env=["MESSAGE=hand-edited"], mode={"Replicated": {"Replicas": 2}})

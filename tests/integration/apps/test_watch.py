@@ -12,6 +12,7 @@ from apps.models import Status
 from paas import naming
 from paas.models import AuditEvent
 from tests.support.apps import gateway_group as group
+from tests.support.apps import let_go
 from tests.support.apps import running_tasks as running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -58,6 +59,7 @@ def test_after_the_event_stream_broke_every_app_is_looked_at_again(
     assert finished(deploy.deploy_image(app=app, principal=dev, image=images.web)).status == (
         Status.HEALTHY
     )
+    let_go(app)
     watcher = watch.Watcher()
     watcher.start()
     try:
