@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from apps import locks
-from apps.engine import running_addresses
 from apps.models import FINISHED, Deployment
 from paas import naming
 from routing import files
+from tests.support.gateway import task_addresses
 
 
 @pytest.fixture
@@ -65,8 +65,7 @@ def gateway_group(app_name: str) -> set[str]:
 
 def running_tasks(app_name: str) -> set[str]:
     """Where the app's running tasks answer on the apps network, as the engine says."""
-    found = running_addresses(naming.apps_network(), naming.app_service(app_name))
-    return {address for addresses in found.values() for address in addresses}
+    return set(task_addresses(naming.app_service(app_name), naming.apps_network()))
 
 
 def let_go(app: Any, *, timeout: float = 30) -> None:

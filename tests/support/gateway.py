@@ -155,6 +155,13 @@ def wait_tasks_running(
         time.sleep(0.2)
 
 
+def task_addresses(service: str, network: str) -> tuple[str, ...]:
+    """The service's running task addresses on ``network``, as Berth reads them."""
+    from apps.engine import running_addresses
+
+    return next(iter(running_addresses(network, service).values()), ())
+
+
 def wait_listening(engine: Any, service: Any, port: int, *, timeout: float = 30.0) -> None:
     """Wait until the service's task accepts connections on ``port`` (a running task's
     process may not listen yet), reached from the host on its docker_gwbridge address."""

@@ -7,23 +7,18 @@ import threading
 
 import pytest
 
-from apps.engine import running_addresses
 from routing import files
 from routing import gateway as gw
 from routing.routes import Route
 from tests.support.gateway import (
     ENV_APP,
+    task_addresses,
     wait_listening,
     wait_tasks_running,
     web_service,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-
-def tasks_on_network(service: str, network: str) -> tuple[str, ...]:
-    """The service's running task addresses on ``network``, as Berth reads them."""
-    return next(iter(running_addresses(network, service).values()))
 
 
 @pytest.fixture
@@ -230,7 +225,7 @@ def test_a_group_sends_requests_round_its_addresses_only(gateway, engine, images
         replicas=3,
     )
     wait_tasks_running(service, 3)
-    addresses = tasks_on_network(service.name, gateway.network)
+    addresses = task_addresses(service.name, gateway.network)
     assert len(addresses) == 3
     # Two of the three: by name (Docker's DNS) the third would answer too.
     route = Route(
@@ -309,7 +304,7 @@ def test_a_request_a_task_may_have_handled_goes_again_only_if_safe(
         hostnames=("ledger.example.test",),
         service=service.name,
         port=8080,
-        addresses=tasks_on_network(dropper.name, gateway.network),
+        addresses=task_addresses(dropper.name, gateway.network),
     )
     assert gw.apply_route(route).ok
 
