@@ -7,17 +7,19 @@ by default the Debian-made berth-test/python:bookworm) in a throwaway namespace 
 free ports, lets it settle, and measures each of its containers:
 
 - memory as ``docker stats`` shows it: the cgroup's usage without its inactive page
-  cache (pages a forked process shares with its parent count once), with each
-  process's RSS and PSS beside it;
+  cache (pages a forked process shares with its parent count once); of it, the
+  processes' anonymous memory and the active page cache (libraries, the database,
+  Redis's append-only file); the rest is the kernel's (page tables, the dentries of
+  every file the interpreter looked up). Each process's RSS and PSS beside it;
 - CPU over BENCH_IDLE_SECONDS (default 60) from the cgroup's CPU time, in percent
   of one core (health checks included: they run in the containers).
 
 Then 10 deployments through the gateway and the API (a first use of every code
-path: lazy imports, caches), measured idle again, then BENCH_DEPLOYS (default 100)
-more over 10 apps, each deployed with a new image version in turn, and measured
-idle a third time: the difference between the last two is growth, the one before
-is warm-up. The goal is under 160 MB for web + worker + beat + Redis at idle, no
-growth after the deployments, idle CPU near zero.
+path: lazy imports, caches), measured idle again, then BENCH_ROUNDS (default 2)
+rounds of BENCH_DEPLOYS (default 100) more over 10 apps, each deployed with a new
+image version in turn, measured idle after each round: what a round adds is growth,
+what the first 10 added is warm-up. The goal is under 160 MB for web + worker + beat
++ Redis at idle, no growth after the deployments, idle CPU near zero.
 
 Run: ``python -m bench footprint``. Prints a table, writes
 bench/results/footprint-<time>.json, removes everything it made.
@@ -42,6 +44,7 @@ BASE = os.environ.get("BENCH_BASE_IMAGE", "berth-test/python:bookworm")
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "30"))
 DEPLOYS = int(os.environ.get("BENCH_DEPLOYS", "100"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 APPS = 10
 GOAL_MB = 160
 # beat: measured when a stack still runs it as a service (before it moved into the worker).
@@ -73,11 +76,21 @@ def _proc(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def _memory(stats: dict[str, Any]) -> int:
+def _memory(stats: dict[str, Any]) -> dict[str, int]:
+    """The container's memory as ``docker stats`` shows it, and its two parts: the
+    processes' own (anonymous) memory and the active page cache charged to the
+    container (files it mapped or read more than once: libraries, the database)."""
     memory = stats.get("memory_stats") or {}
     details = memory.get("stats") or {}
-    inactive = details.get("total_inactive_file", details.get("inactive_file", 0))
-    return int(memory.get("usage", 0)) - int(inactive)
+
+    def stat(name: str) -> int:
+        return int(details.get(f"total_{name}", details.get(name, 0)))
+
+    return {
+        "memory": int(memory.get("usage", 0)) - stat("inactive_file"),
+        "anon": stat("rss") or stat("anon"),
+        "file": stat("active_file"),
+    }
 
 
 def snapshot(client: Any, namespace: str) -> dict[str, dict[str, Any]]:
@@ -94,7 +107,7 @@ def snapshot(client: Any, namespace: str) -> dict[str, dict[str, Any]]:
         pids = [int(row[1]) for row in container.top(ps_args="-eo user,pid")["Processes"]]
         sizes = [_proc(pid) for pid in pids]
         found[key] = {
-            "memory": _memory(stats),
+            **_memory(stats),
             "rss": sum(rss for rss, _ in sizes),
             "pss": sum(pss for _, pss in sizes),
             "processes": len(pids),
@@ -124,27 +137,30 @@ def mib(value: int) -> float:
 def totals(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     return {
         name: mib(sum(rows[key][name] for key in MEASURED if key in rows))
-        for name in ("memory", "rss", "pss")
+        for name in ("memory", "anon", "file", "rss", "pss")
     } | {"cpu_percent": round(sum(rows[k].get("cpu_percent", 0) for k in MEASURED if k in rows), 3)}
 
 
 def table(title: str, rows: dict[str, dict[str, Any]]) -> None:
     print(f"\n{title}")
     print(
-        f"  {'service':8} {'memory MiB':>10} {'RSS MiB':>8} {'PSS MiB':>8} {'procs':>5} {'CPU %':>6}"
+        f"  {'service':8} {'memory MiB':>10} {'anon':>6} {'file':>6} {'RSS MiB':>8} "
+        f"{'PSS MiB':>8} {'procs':>5} {'CPU %':>6}"
     )
     for key in SHOWN:
         if key in rows:
             row = rows[key]
             print(
-                f"  {key:8} {mib(row['memory']):10} {mib(row['rss']):8} {mib(row['pss']):8} "
-                f"{row['processes']:5} {row.get('cpu_percent', 0):6}"
+                f"  {key:8} {mib(row['memory']):10} {mib(row['anon']):6} {mib(row['file']):6} "
+                f"{mib(row['rss']):8} {mib(row['pss']):8} {row['processes']:5} "
+                f"{row.get('cpu_percent', 0):6}"
             )
     if "beat" not in rows:
         print(f"  {'beat':8} inside the worker (a thread): counted in its row")
     total = totals(rows)
     print(
-        f"  {'web+worker+beat+redis':22} memory {total['memory']} MiB, RSS {total['rss']} MiB, "
+        f"  {'web+worker+beat+redis':22} memory {total['memory']} MiB (anon {total['anon']}, "
+        f"file {total['file']}), RSS {total['rss']} MiB, "
         f"PSS {total['pss']} MiB, CPU {total['cpu_percent']} % (goal: under {GOAL_MB} MB)"
     )
 
@@ -268,17 +284,30 @@ def main() -> None:
         time.sleep(SETTLE_SECONDS)
         warmed = idle(client, namespace)
         table(f"idle after {APPS} deployments", warmed)
-        run = deploy_many(api, tags, DEPLOYS)
-        print(f"\n{DEPLOYS} more deployments in {run['seconds']} s: {run['outcomes']}")
-        time.sleep(SETTLE_SECONDS)
-        after = idle(client, namespace)
-        table(f"idle after {APPS} + {DEPLOYS} deployments", after)
-        growth = {
-            key: mib(after[key]["memory"] - warmed[key]["memory"])
-            for key in MEASURED
-            if key in after
-        }
-        print(f"\ngrowth over the {DEPLOYS} deployments (MiB): {growth}")
+        rounds: list[dict[str, Any]] = []
+        previous, done = warmed, APPS
+        for _ in range(ROUNDS):
+            run = deploy_many(api, tags, DEPLOYS)
+            done += DEPLOYS
+            print(f"\n{DEPLOYS} more deployments in {run['seconds']} s: {run['outcomes']}")
+            time.sleep(SETTLE_SECONDS)
+            after = idle(client, namespace)
+            table(f"idle after {done} deployments", after)
+            growth = {
+                key: mib(after[key]["memory"] - previous[key]["memory"])
+                for key in MEASURED
+                if key in after
+            }
+            print(f"\ngrowth over these {DEPLOYS} deployments (MiB): {growth}")
+            rounds.append(
+                {
+                    "deployments": run,
+                    "growth_mib": growth,
+                    "after": after,
+                    "after_totals_mib": totals(after),
+                }
+            )
+            previous = after
         result = {
             "namespace": namespace,
             "image": tag,
@@ -290,10 +319,7 @@ def main() -> None:
             "warm_up": warm,
             "warmed": warmed,
             "warmed_totals_mib": totals(warmed),
-            "deployments": run,
-            "growth_mib": growth,
-            "after": after,
-            "after_totals_mib": totals(after),
+            "rounds": rounds,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"footprint-{time.strftime('%Y%m%d-%H%M%S')}.json"
