@@ -51,6 +51,9 @@ BERTH_PORTAL_SUBDOMAIN = env_str("BERTH_PORTAL_SUBDOMAIN", "berth")
 # host:port the gateway proxies the portal's subdomain to (e.g. tasks.berth-web:8000
 # when the portal runs as a swarm service); empty: the portal is not routed.
 BERTH_PORTAL_UPSTREAM = env_optional("BERTH_PORTAL_UPSTREAM")
+# Serve the routed portal over HTTPS with a certificate from the ACME directory
+# (routing/portal.py); its port 80 then redirects.
+BERTH_PORTAL_HTTPS = env_bool("BERTH_PORTAL_HTTPS", False)
 # Prefix length of the shared overlay network: /20 holds about 4000 tasks.
 BERTH_NETWORK_PREFIX = env_int("BERTH_NETWORK_PREFIX", 20, minimum=8, maximum=28)
 BERTH_NETWORK_SUBNET = env_optional("BERTH_NETWORK_SUBNET")
@@ -121,7 +124,7 @@ CSRF_TRUSTED_ORIGINS = env_list("BERTH_CSRF_TRUSTED_ORIGINS", [])
 if env_bool("BERTH_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-SESSION_COOKIE_SECURE = env_bool("BERTH_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("BERTH_SECURE_COOKIES", BERTH_PORTAL_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -21,7 +21,7 @@ from django.conf import settings
 from nodes import services as node_services
 from nodes import swarm
 from paas import naming, transport
-from routing import files, gateway, state
+from routing import domains, files, gateway, portal, state
 from routing.checks import BootstrapError, check_settings
 from routing.render import CONTAINER_ROOT
 
@@ -270,11 +270,19 @@ def bootstrap() -> Report:
             with files.locked(lay):
                 gateway.reload(gateway.gateway_container(), lay)
             report.did("gateway: reloaded with the new main config")
-        portal = gateway.apply_portal()
-        if portal is not None and portal.ok:
+        routed = gateway.apply_portal()
+        if routed is not None and routed.ok:
             report.did(f"portal: routing is now {settings.BERTH_PORTAL_UPSTREAM or 'off'}")
-        elif portal is not None:
-            raise BootstrapError(f"the portal's route was refused: {portal.error}")
+        elif routed is not None:
+            raise BootstrapError(f"the portal's route was refused: {routed.error}")
+        if portal.due():
+            # At once rather than at the beat's next round; a failure (DNS not pointing
+            # here yet, say) leaves the install be: the beat orders again.
+            outcome = domains.issue_portal_certificate()
+            if outcome.startswith("issued"):
+                report.did(f"portal: HTTPS certificate {outcome}")
+            else:
+                report.saw(f"portal: no HTTPS certificate yet ({outcome}); the beat retries")
     synced = node_services.sync_nodes()
     report.saw(f"nodes: {synced.total} recorded")
     state.record_bootstrap(

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps import routes as app_routes
 from apps.models import App
-from routing import services, verify
+from routing import portal, services, verify
 from routing.models import Certificate, CertificateSource, CertificateState, Domain
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,25 @@ def issue_certificate(domain_id: int) -> str:
     return "issued"
 
 
+def issue_portal_certificate() -> str:
+    """Order the portal's certificate (when due) and serve the portal with it."""
+    from routing import acme, gateway
+
+    name = portal.start()
+    if name is None:
+        return "nothing to do"
+    try:
+        issued = acme.issue(name)
+    except acme.AcmeFailed as exc:
+        portal.record_failure(str(exc))
+        return f"failed: {exc}"
+    portal.record_issued(name, issued.chain_pem, issued.key_pem)
+    result = gateway.apply_portal()
+    if result is not None and not result.ok:
+        return f"issued, but the gateway refused the portal's file: {result.error}"
+    return "issued"
+
+
 def due_for_acme(now: datetime.datetime | None = None) -> list[int]:
     """Domains whose ACME certificate is missing, close to expiry, or failed long enough ago."""
     now = now or timezone.now()
@@ -83,12 +102,16 @@ def due_for_acme(now: datetime.datetime | None = None) -> list[int]:
 
 def maintain() -> dict[str, int]:
     from routing.tasks import issue_certificate as issue_certificate_task
+    from routing.tasks import issue_portal_certificate as issue_portal_certificate_task
     from routing.tasks import verify_domain as verify_domain_task
 
     now = timezone.now()
     orders = due_for_acme(now)
     for domain_id in orders:
         issue_certificate_task.delay(domain_id)
+    portal_order = portal.due(now)
+    if portal_order:
+        issue_portal_certificate_task.delay()
     recheck = Domain.objects.filter(
         Q(last_check_at__lt=now - RECHECK) | Q(last_check_at__isnull=True),
         verified=False,
@@ -97,4 +120,4 @@ def maintain() -> dict[str, int]:
     checks = list(recheck)
     for domain_id in checks:
         verify_domain_task.delay(domain_id)
-    return {"orders": len(orders), "checks": len(checks)}
+    return {"orders": len(orders), "portal": int(portal_order), "checks": len(checks)}

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 
 from paas import naming, transport
-from routing import files, render, state
+from routing import files, portal, render, state
 from routing.files import Layout
 from routing.routes import GatewayUnavailable, Route, RouteResult, route_errors
 
@@ -90,17 +90,23 @@ def write_route_files(lay: Layout, route: Route) -> None:
         files.write_atomic(lay.auth / auth[0], auth[1], mode=0o644)
 
 
-def portal_text() -> str | None:
-    upstream = settings.BERTH_PORTAL_UPSTREAM
-    subdomain = settings.BERTH_PORTAL_SUBDOMAIN
-    if not upstream or not subdomain:
+def portal_site(lay: Layout) -> str | None:
+    """The portal's file (None: not routed), its certificate file written first."""
+    name = portal.hostname()
+    if name is None or not settings.BERTH_PORTAL_UPSTREAM:
         return None
+    pair = portal.served_pair()
+    if pair is not None:
+        lay.ensure()
+        files.write_atomic(lay.tls / pair.file_name, pair.chain_pem + pair.key_pem, mode=0o600)
     return render.portal_conf(
-        hostname=f"{subdomain}.{settings.BERTH_ROOT_DOMAIN}",
-        upstream=upstream,
+        hostname=name,
+        upstream=settings.BERTH_PORTAL_UPSTREAM,
         namespace=naming.namespace(),
         # Past Berth's own limits, so the portal answers a too-large upload in words.
         max_body_mb=max(settings.BERTH_UPLOAD_LIMIT_MB, settings.BERTH_VOLUME_UPLOAD_LIMIT_MB) + 1,
+        tls=pair,
+        https_port=settings.BERTH_GATEWAY_HTTPS_PORT,
     )
 
 
@@ -346,12 +352,12 @@ def sync_routes(routes: Iterable[Route]) -> dict[str, RouteResult]:
             else:
                 changed[route.name] = text
         removed = set(live) - {r.name for r in wanted}
-        portal = portal_text()
-        if portal is None:
+        portal_file = portal_site(lay)
+        if portal_file is None:
             if lay.site(PORTAL).exists():
                 removed.add(PORTAL)
-        elif files.read(lay.site(PORTAL)) != portal:
-            changed[PORTAL] = portal
+        elif files.read(lay.site(PORTAL)) != portal_file:
+            changed[PORTAL] = portal_file
         if changed or removed or lay.reload_pending.exists():
             results.update(apply_changes(lay, changed, removed))
             files.collect_garbage(lay)
@@ -366,15 +372,19 @@ def apply_portal() -> RouteResult | None:
     if external():
         return None
     lay = files.layout()
-    text = portal_text()
     with files.locked(lay):
+        text = portal_site(lay)
         current = files.read(lay.site(PORTAL))
         if current == text:
             return None
         if text is None:
             apply_changes(lay, {}, {PORTAL})
+            files.collect_garbage(lay)
             return RouteResult(ok=True)
-        return apply_changes(lay, {PORTAL: text}, set())[PORTAL]
+        result = apply_changes(lay, {PORTAL: text}, set())[PORTAL]
+        # The certificate the portal was served with before a renewal.
+        files.collect_garbage(lay)
+        return result
 
 
 # --- beside an external proxy ------------------------------------------------------

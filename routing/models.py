@@ -180,3 +180,27 @@ class AcmeAccount(models.Model):
 
     def __str__(self) -> str:
         return self.directory
+
+
+class PortalCertificate(models.Model):
+    """The certificate the gateway serves the portal's own hostname with (one per namespace).
+
+    Issued from the ACME directory when ``BERTH_PORTAL_HTTPS`` is on; the key is
+    encrypted at rest like a domain's. A change of the portal's hostname makes a new
+    order (the row keeps the name its certificate is for).
+    """
+
+    namespace = models.CharField(max_length=40, unique=True)
+    hostname = models.CharField(max_length=253)
+    chain_pem = models.TextField(blank=True)
+    key_ciphertext = models.TextField(blank=True)
+    issuer = models.CharField(max_length=200, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"portal certificate of {self.namespace} ({self.hostname})"

@@ -284,11 +284,21 @@ def tls_pairs(route: Route) -> list[TlsPair]:
     return list(found.values())
 
 
-def portal_conf(*, hostname: str, upstream: str, namespace: str, max_body_mb: int = 100) -> str:
+def portal_conf(
+    *,
+    hostname: str,
+    upstream: str,
+    namespace: str,
+    max_body_mb: int = 100,
+    tls: TlsPair | None = None,
+    https_port: int = 443,
+) -> str:
     """The portal's own server block, when Berth runs as a service behind its gateway.
 
     ``upstream`` is ``host:port`` (a service name, a container or an address);
-    ``max_body_mb`` the largest request body it passes (uploads).
+    ``max_body_mb`` the largest request body it passes (uploads). With a ``tls``
+    pair the portal is served on 443 and port 80 redirects there (ACME and
+    Berth's checks still answered): sign-ins and tokens never cross in clear.
     """
     problem = hostname_error(hostname)
     host, _, port = upstream.rpartition(":")
@@ -299,8 +309,19 @@ def portal_conf(*, hostname: str, upstream: str, namespace: str, max_body_mb: in
     if not 1 <= int(port) <= 65535:
         raise RenderError(f"portal upstream port {port} is not between 1 and 65535")
     portal = Route(name="portal", hostnames=(hostname,), service=host, port=int(port))
-    return _header("berth-portal", (hostname,), namespace) + _proxy_server(
-        portal, (hostname,), listen="80", tls=None, upstream=host, max_body_mb=max_body_mb
+    head = _header("berth-portal", (hostname,), namespace)
+    if tls is None:
+        return head + _proxy_server(
+            portal, (hostname,), listen="80", tls=None, upstream=host, max_body_mb=max_body_mb
+        )
+    target = f"https://$host{_port_suffix(https_port, 443)}$request_uri"
+    return (
+        head
+        + _redirect_server((hostname,), listen="80", tls=None, target=target)
+        + "\n"
+        + _proxy_server(
+            portal, (hostname,), listen="443 ssl", tls=tls, upstream=host, max_body_mb=max_body_mb
+        )
     )
 
 

@@ -33,7 +33,13 @@ def issue_certificate(domain_id: int) -> str:
     return domains.issue_certificate(domain_id)
 
 
+@shared_task(name="routing.tasks.issue_portal_certificate", acks_late=True, ignore_result=True)
+def issue_portal_certificate() -> str:
+    return domains.issue_portal_certificate()
+
+
 @shared_task(name="routing.tasks.maintain_domains", acks_late=True, ignore_result=True)
 def maintain_domains() -> dict[str, int]:
-    """Beat: renew certificates close to expiry, retry failed orders, re-check domains."""
+    """Beat: renew certificates close to expiry (the portal's too), retry failed orders,
+    re-check domains."""
     return domains.maintain()

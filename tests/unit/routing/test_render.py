@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from routing import render
-from routing.routes import Route
+from routing.routes import Route, TlsPair
 from tests.support.services import unavailable
 
 SHOP = Route(
@@ -170,6 +170,26 @@ def test_the_portal_is_proxied_to_its_upstream_name():
     assert "proxy_pass http://$berth_upstream:8000;" in text
     with pytest.raises(render.RenderError):
         render.portal_conf(hostname="berth.example.com", upstream="web;evil:80", namespace="berth")
+
+
+def test_a_portal_with_a_certificate_is_served_on_443_and_port_80_redirects():
+    pair = TlsPair(chain_pem="CHAIN\n", key_pem="KEY\n")
+    text = render.portal_conf(
+        hostname="berth.example.com",
+        upstream="tasks.berth-web:8000",
+        namespace="berth",
+        tls=pair,
+        https_port=8443,
+    )
+    plain, secure = text.split("listen 80;")[1].split("listen 443 ssl;")
+
+    # Port 80 answers ACME and Berth's checks, and sends everything else to HTTPS.
+    assert "/.well-known/acme-challenge/" in plain
+    assert "return 301 https://$host:8443$request_uri;" in plain
+    assert "proxy_pass" not in plain
+    assert f"ssl_certificate /etc/berth/tls/{pair.file_name};" in secure
+    assert "proxy_pass http://$berth_upstream:8000;" in secure
+    assert "X-Forwarded-Proto $scheme" in secure
 
 
 def test_traefik_document_routes_hostnames_to_the_tasks():
