@@ -56,11 +56,15 @@ def decorate(app: App, route: Route) -> Route:
         c.domain_id: c for c in Certificate.objects.filter(domain__in=domains).exclude(chain_pem="")
     }
     for domain in domains:
+        certificate = certificates.get(domain.pk)
+        pair = tls_pair(certificate) if certificate is not None and domain.https else None
+        if domain.hostname == default:
+            # The app's own name, added for a certificate of its own.
+            hosts.append(Host(name=default, tls=pair, force_https=domain.force_https))
+            continue
         if domain.hostname in names:
             continue
         names.append(domain.hostname)
-        certificate = certificates.get(domain.pk)
-        pair = tls_pair(certificate) if certificate is not None and domain.https else None
         hosts.append(
             Host(
                 name=domain.hostname,

@@ -60,6 +60,11 @@ def _issue_later(domain: Domain) -> None:
 # --- domains ------------------------------------------------------------------------
 
 
+def own_name(app: App) -> str:
+    """The name every app answers at: ``<app>.<root domain>``."""
+    return f"{app.name}.{settings.BERTH_ROOT_DOMAIN}".lower().rstrip(".")
+
+
 def clean_hostname(hostname: str, *, trusted: bool) -> str:
     value = validation.normalize_hostname(hostname)
     problem = validation.domain_problem(
@@ -79,8 +84,16 @@ def add_domain(
     https: bool = True,
     force_https: bool = False,
 ) -> Domain:
-    """Add a custom domain; it is routed once its check passes (or an operator skips it)."""
-    value = clean_hostname(hostname, trusted=bool(app.team.trusted))
+    """Add a custom domain; it is routed once its check passes (or an operator skips it).
+
+    The app's own name (``<app>.<root>``) may be added too, for a certificate of its
+    own: it needs no check (the root domain's DNS points to the gateway) and never
+    redirects.
+    """
+    own = validation.normalize_hostname(hostname) == own_name(app)
+    if own and alias:
+        raise ValidationError({"alias": "The app's own name cannot redirect to another."})
+    value = own_name(app) if own else clean_hostname(hostname, trusted=bool(app.team.trusted))
     if value.startswith("*.") and https:
         # HTTP-01 cannot prove a wildcard; its certificate is uploaded.
         https = False
@@ -96,6 +109,8 @@ def add_domain(
                 alias=alias,
                 https=https,
                 force_https=force_https,
+                verified=own,
+                verified_at=timezone.now() if own else None,
                 verify_token=verify.new_token(),
             )
             audit.record(
@@ -106,7 +121,10 @@ def add_domain(
                 target_type="domain",
                 data={"app": app.name, "alias": alias, "https": https, "force_https": force_https},
             )
-            _check_later(domain)
+            if not own:
+                _check_later(domain)
+            elif https:
+                _issue_later(domain)
     except IntegrityError:
         raise ValidationError(
             {"hostname": f"{value} is already used by an app on this Berth."}
@@ -131,6 +149,8 @@ def update_domain(
         raise ValidationError(
             {"https": "A wildcard domain gets HTTPS from an uploaded certificate only."}
         )
+    if changes.get("alias") and domain.hostname == own_name(domain.app):
+        raise ValidationError({"alias": "The app's own name cannot redirect to another."})
     if not changes:
         return domain
     with transaction.atomic():

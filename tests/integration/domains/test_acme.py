@@ -130,3 +130,30 @@ def test_a_new_domain_is_checked_issued_and_served_by_the_worker(
     assert Certificate.objects.get(domain=domain).state == CertificateState.VALID
     # Without force_https the plain name keeps serving the app.
     assert gateway.get("www.berth.test", "/cgi-bin/info").status == 200
+
+
+@pytest.mark.django_db
+def test_the_apps_own_name_gets_a_certificate_of_its_own(routed_app, gateway, pebble, settings):
+    settings.BERTH_ROOT_DOMAIN = "berth.test"
+    settings.BERTH_VERIFY_ADDRESS = "127.0.0.1"
+    assert domains.apply_app(routed_app.pk) == "ok"
+    # Served over plain HTTP by its app name before.
+    assert "hello from shop" in gateway.get("shop.berth.test", "/cgi-bin/info").body
+
+    domain = services.add_domain(
+        app=routed_app, principal=None, hostname="shop.berth.test", force_https=True
+    )
+    assert domain.verified
+    assert domains.issue_certificate(domain.pk) == "issued"
+    assert domains.apply_app(routed_app.pk) == "ok"
+
+    reply = https_get(
+        gateway.https_port, "shop.berth.test", "/cgi-bin/info", cadata=pebble.roots_pem()
+    )
+    assert reply.status == 200
+    assert "message=hello from shop" in reply.body
+    redirect = gateway.get("shop.berth.test", "/cgi-bin/info")
+    assert redirect.status == 301
+    assert (
+        redirect.headers["location"] == f"https://shop.berth.test:{gateway.https_port}/cgi-bin/info"
+    )

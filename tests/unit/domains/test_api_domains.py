@@ -59,7 +59,8 @@ def test_the_list_shows_the_apps_domains(people, as_user, shop):
         ("$host", "dollar sign"),
         ("shop example.com", "space"),
         ("not_a_host", "each part"),
-        ("shop.localhost", "belong to apps"),
+        # Another app's name (the app's own is allowed, for its certificate).
+        ("other.localhost", "belong to apps"),
     ],
 )
 def test_bad_hostnames_are_refused_with_the_reason_and_nothing_is_stored(
@@ -196,3 +197,34 @@ def test_a_snippet_with_a_refused_directive_is_refused(people, as_user, shop):
     assert ok.status_code == 200
     assert ok.json() == {"websocket": False, "snippet": "client_max_body_size 5m;"}
     assert AuditEvent.objects.filter(action="gateway_options.update").count() == 1
+
+
+def test_the_apps_own_name_is_added_verified_for_a_certificate(
+    people, as_user, shop, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = as_user(people.developer).post(
+            URL, {"hostname": "SHOP.localhost", "force_https": True}, format="json"
+        )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["hostname"] == "shop.localhost"
+    # No check: the root domain points to the gateway. Its order is queued at once.
+    assert body["verified"] is True
+    assert len(callbacks) == 1
+    refused = as_user(people.developer).patch(
+        f"{URL}shop.localhost/", {"alias": True}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "cannot redirect" in refused.json()["error"]["fields"]["alias"]
+
+
+def test_the_apps_own_name_cannot_be_an_alias(people, as_user, shop):
+    response = as_user(people.developer).post(
+        URL, {"hostname": "shop.localhost", "alias": True}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "cannot redirect" in response.json()["error"]["fields"]["alias"]
+    assert not Domain.objects.exists()
