@@ -37,7 +37,10 @@ def hostname() -> str | None:
 
 
 def _wanted() -> str | None:
-    return hostname() if settings.BERTH_PORTAL_HTTPS else None
+    # Beside an external proxy the portal is the proxy's to serve (and its TLS too).
+    if not settings.BERTH_PORTAL_HTTPS or settings.BERTH_GATEWAY == "external":
+        return None
+    return hostname()
 
 
 def _row() -> PortalCertificate | None:

@@ -36,6 +36,9 @@ def test_nothing_is_ordered_without_https_or_a_routed_portal(settings, https_por
     assert not portal.due()
     assert portal.start() is None
     settings.BERTH_PORTAL_HTTPS = True
+    settings.BERTH_GATEWAY = "external"
+    assert not portal.due()
+    settings.BERTH_GATEWAY = "nginx"
     settings.BERTH_PORTAL_UPSTREAM = None
     assert not portal.due()
     assert domains.issue_portal_certificate() == "nothing to do"
