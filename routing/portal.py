@@ -12,6 +12,7 @@ makes a new order, and until it is issued the portal is served over plain HTTP.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,8 @@ from paas import audit, crypto, naming
 from routing import certificates
 from routing.models import PortalCertificate
 from routing.routes import TlsPair
+
+log = logging.getLogger(__name__)
 
 # An order in progress is not started again for this long (an order takes < 2 min).
 CLAIM = datetime.timedelta(minutes=10)
@@ -55,7 +58,13 @@ def served_pair(now: datetime.datetime | None = None) -> TlsPair | None:
         return None
     if row.not_after is not None and row.not_after <= (now or timezone.now()):
         return None
-    return TlsPair(chain_pem=row.chain_pem, key_pem=crypto.decrypt(row.key_ciphertext))
+    try:
+        key_pem = crypto.decrypt(row.key_ciphertext)
+    except crypto.SecretUnreadable as exc:
+        # Another secrets key (a restore without it): served plain until the next order.
+        log.warning("portal certificate of %s: %s", name, exc)
+        return None
+    return TlsPair(chain_pem=row.chain_pem, key_pem=key_pem)
 
 
 def _due(row: PortalCertificate | None, name: str, now: datetime.datetime) -> bool:

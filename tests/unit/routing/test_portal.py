@@ -97,3 +97,10 @@ def test_a_new_portal_hostname_needs_its_own_certificate(settings, https_portal)
     # A certificate for a new name is an issue, not a renewal of the old one.
     assert AuditEvent.objects.filter(action="portal.certificate_issued").count() == 2
     assert portal.served_pair() is not None
+
+
+def test_a_key_that_cannot_be_read_is_not_served(https_portal):
+    row = issued_for(https_portal)
+    PortalCertificate.objects.filter(pk=row.pk).update(key_ciphertext="not-a-fernet-token")
+
+    assert portal.served_pair() is None
