@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -65,6 +66,33 @@ def served_pair(now: datetime.datetime | None = None) -> TlsPair | None:
         log.warning("portal certificate of %s: %s", name, exc)
         return None
     return TlsPair(chain_pem=row.chain_pem, key_pem=key_pem)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the operators' gateway page says about the portal's address."""
+
+    hostname: str | None
+    https: bool
+    # "off" (plain HTTP), "valid", "ordering", "failed", "waiting" (no order yet).
+    state: str
+    detail: str = ""
+
+
+def status(now: datetime.datetime | None = None) -> Status:
+    name = hostname()
+    if name is None or not settings.BERTH_PORTAL_HTTPS:
+        return Status(hostname=name, https=False, state="off")
+    now = now or timezone.now()
+    row = _row()
+    current = row is not None and row.hostname == name and bool(row.chain_pem)
+    if row is not None and row.last_error:
+        return Status(name, True, "failed", f"{row.last_error} (ordered again hourly)")
+    if row is not None and _due(row, name, now) is False and not current:
+        return Status(name, True, "ordering")
+    if current and row is not None and row.not_after is not None and row.not_after > now:
+        return Status(name, True, "valid", f"until {row.not_after:%Y-%m-%d} ({row.issuer})")
+    return Status(name, True, "waiting", "the beat orders it within 10 minutes")
 
 
 def _due(row: PortalCertificate | None, name: str, now: datetime.datetime) -> bool:

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from nodes.models import Node
-from routing import files, state
+from routing import files, portal, state
 from routing import render as renderer
 
 
@@ -46,5 +46,6 @@ def gateway_page(request: HttpRequest) -> HttpResponse:
             "namespace": settings.BERTH_NAMESPACE,
             "routes": live_routes(),
             "nodes": Node.objects.all(),
+            "portal": portal.status(),
         },
     )

@@ -88,3 +88,28 @@ def test_before_bootstrap_it_says_how_to_bootstrap(client, people, settings, tmp
     client.force_login(people.operator)
 
     assert "manage.py bootstrap" in client.get(URL).content.decode()
+
+
+def test_the_portals_https_state_is_shown(client, people, gateway_state, settings):
+    from routing import portal
+
+    client.force_login(people.operator)
+    settings.BERTH_ROOT_DOMAIN = "example.com"
+    settings.BERTH_PORTAL_UPSTREAM = "tasks.berth-web:8000"
+    settings.BERTH_PORTAL_HTTPS = False
+    assert "<code>berth.example.com</code> · plain HTTP" in client.get(URL).content.decode()
+
+    settings.BERTH_PORTAL_HTTPS = True
+    assert "not ordered yet" in client.get(URL).content.decode()
+    portal.start()
+    assert "being ordered" in client.get(URL).content.decode()
+    portal.record_failure("The ACME server could not validate the domain: timeout")
+    row = client.get(URL).content.decode()
+    assert "no HTTPS certificate: The ACME server could not validate the domain" in row
+
+    from tests.support.certs import make_ca, make_leaf
+
+    leaf = make_leaf(make_ca("Test Issuer"), ["berth.example.com"])
+    portal.start(timezone.now() + portal.RETRY_FAILED)
+    portal.record_issued("berth.example.com", leaf.cert_pem, leaf.key_pem)
+    assert "HTTPS, certificate valid until" in client.get(URL).content.decode()
