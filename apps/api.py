@@ -55,6 +55,11 @@ class EngineDown(exceptions.APIException):
     default_code = "engine_unavailable"
 
 
+class TooManyStreams(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_streams"
+
+
 class AppsView(APIView):
     permission_classes = [IsAuthenticated, MethodLevel]
     write_level = Level.DEPLOY
@@ -275,11 +280,15 @@ class AppLogs(AppsView):
             raise NotRunning() from None
         except EngineError as exc:
             raise EngineDown(f"The Docker engine did not answer: {exc}") from None
+        try:
+            release = logs.SLOTS.take(app.team_id, settings.BERTH_LOG_FOLLOW_LIMIT)
+        except logs.TooManyStreams as exc:
+            raise TooManyStreams(str(exc)) from None
+        lines = logs.follow(
+            app.name, count, timestamps=timestamps, seconds=settings.BERTH_LOG_FOLLOW_SECONDS
+        )
         response = StreamingHttpResponse(
-            logs.follow(
-                app.name, count, timestamps=timestamps, seconds=settings.BERTH_LOG_FOLLOW_SECONDS
-            ),
-            content_type="text/plain; charset=utf-8",
+            logs.Followed(lines, release), content_type="text/plain; charset=utf-8"
         )
         response["X-Accel-Buffering"] = "no"  # let a proxy in front pass lines on at once
         response["Cache-Control"] = "no-cache"

@@ -4,14 +4,21 @@ The engine returns each task's tail separately; :func:`tail` merges them by
 timestamp. :func:`follow` prints the tail, then new lines as they come; when
 the engine's stream ends or times out it reconnects from the last line seen,
 so a quiet app does not end the stream.
+
+A followed stream holds one of the web's threads for as long as it lasts (up to
+``BERTH_LOG_FOLLOW_SECONDS``), so :data:`SLOTS` keeps them to
+``BERTH_LOG_FOLLOW_LIMIT`` at once, a team to half of that: the portal keeps threads
+to answer, and one team cannot take every stream.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,3 +118,73 @@ def follow(
 def _epoch(timestamp: str) -> int:
     seconds = timestamp.rstrip("Z").partition(".")[0]
     return int(datetime.fromisoformat(seconds + "+00:00").timestamp())
+
+
+class TooManyStreams(Exception):
+    """Every follow slot (or the team's share of them) is taken; the message says which."""
+
+
+class FollowSlots:
+    """The followed log streams open in this process, by team."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: Counter[int] = Counter()
+
+    def open_streams(self, team_id: int | None = None) -> int:
+        with self._lock:
+            return self._open[team_id] if team_id is not None else sum(self._open.values())
+
+    def take(self, team_id: int, limit: int) -> Callable[[], None]:
+        """A slot for one of ``team_id``'s streams; call the result to give it back."""
+        share = max(1, limit // 2)
+        with self._lock:
+            if sum(self._open.values()) >= limit:
+                raise TooManyStreams(
+                    f"{limit} followed log streams are open on this server, the most it "
+                    "allows. Try again when one ends, or read the logs without following."
+                )
+            if self._open[team_id] >= share:
+                raise TooManyStreams(
+                    f"Your team has {share} followed log stream(s) open, the most a team "
+                    "may. Close one first, or read the logs without following."
+                )
+            self._open[team_id] += 1
+        given_back = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if not given_back.is_set():
+                    given_back.set()
+                    self._open[team_id] -= 1
+
+        return release
+
+
+SLOTS = FollowSlots()
+
+
+class Followed:
+    """A followed stream that gives its slot back when it is closed.
+
+    Django hands ``close`` to the server with the response, and the server calls it
+    when the stream ends or the client is gone.
+    """
+
+    def __init__(self, lines: Iterator[str], release: Callable[[], None]) -> None:
+        self._lines = lines
+        self._release = release
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._lines, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._release()

@@ -94,6 +94,9 @@ BERTH_GIT_FILE_URLS = env_bool("BERTH_GIT_FILE_URLS", False)
 BERTH_RECONCILE_SECONDS = env_int("BERTH_RECONCILE_SECONDS", 30, minimum=5)
 # The longest a followed log stream stays open (clients reconnect after).
 BERTH_LOG_FOLLOW_SECONDS = env_int("BERTH_LOG_FOLLOW_SECONDS", 3600, minimum=1)
+# Followed log streams open at once in one web process (each holds one of its
+# BERTH_WEB_THREADS threads); a team may hold half of them (apps/logs.py).
+BERTH_LOG_FOLLOW_LIMIT = env_int("BERTH_LOG_FOLLOW_LIMIT", 4, minimum=1)
 # Nodes: the self-hosted registry's image and host port (on every node), and how long
 # a join or a drain may take.
 BERTH_REGISTRY_IMAGE = env_str("BERTH_REGISTRY_IMAGE", "registry:2")

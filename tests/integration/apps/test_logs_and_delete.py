@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from apps import deploy, services
+from apps import deploy, logs, services
 from apps.models import App, Status
 from paas import naming
 
@@ -58,6 +58,20 @@ def test_logs_tail_and_follow_through_the_api(
 
     assert any("url:/cgi-bin/info" in line for line in seen), seen[-5:]
     assert seen[0][:4].isdigit()  # timestamps asked for
+
+    # Each followed stream holds a thread of the web: a team may hold half the slots.
+    settings.BERTH_LOG_FOLLOW_LIMIT = 2
+    assert logs.SLOTS.open_streams(people.team.pk) == 1
+    refused = api.get("/api/v1/apps/talky/logs/?follow=1")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_streams"
+    assert "Your team has 1 followed log stream(s) open" in refused.json()["error"]["message"]
+    followed.close()
+    assert logs.SLOTS.open_streams(people.team.pk) == 0
+    again = api.get("/api/v1/apps/talky/logs/?tail=1&follow=1")
+    assert again.status_code == 200
+    again.close()
+    assert logs.SLOTS.open_streams() == 0
 
 
 def test_deleting_an_app_removes_its_service_route_secrets_and_built_images(
