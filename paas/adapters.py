@@ -7,8 +7,8 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -31,6 +31,22 @@ def pending_invitation(request: HttpRequest) -> tuple[Invitation, str] | None:
         return None
 
 
+# Any fixed number: the key of the advisory lock sign-ups take on Postgres.
+SIGN_UP_LOCK = 0x6265727468
+
+
+def _one_sign_up_at_a_time() -> None:
+    """Hold the sign-up lock until the transaction ends, so the first account is one.
+
+    A row lock on an empty table locks nothing, so Postgres takes an advisory lock.
+    SQLite needs none: Berth's transactions there take the write lock when they begin
+    (``transaction_mode = IMMEDIATE``).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGN_UP_LOCK])
+
+
 def is_first_account() -> bool:
     return not get_user_model().objects.exists()
 
@@ -48,7 +64,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     @transaction.atomic
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
-        first = not get_user_model().objects.select_for_update().exists()
+        _one_sign_up_at_a_time()
+        first = not get_user_model().objects.exists()
+        if not first and pending_invitation(request) is None:
+            # Two first sign-ups at once both passed is_open_for_signup: the later one
+            # finds the operator made.
+            raise PermissionDenied("Sign-up is by invitation: this Berth has its operator.")
         user = super().save_user(request, user, form, commit=False)
         if first:
             user.is_staff = True

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the services the integration tests need (Docker engine, Redis) when
+# Start the services the integration tests need (Docker engine, Redis, Postgres) when
 # they are not already answering. Safe to run repeatedly.
 set -euo pipefail
 
@@ -26,4 +26,19 @@ if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
     sleep 0.25
   done
 fi
-echo "docker: $(docker version --format '{{.Server.Version}}'), redis: $(redis-cli -p 6379 ping)"
+# Postgres (Debian's cluster), for the tests of installations with DATABASE_URL.
+if command -v pg_lsclusters >/dev/null; then
+  read -r pg_version pg_cluster _ pg_status _ < <(pg_lsclusters -h | head -1)
+  if [ "${pg_status:-}" != "online" ]; then
+    echo "starting postgres $pg_version/$pg_cluster"
+    pg_ctlcluster "$pg_version" "$pg_cluster" start
+  fi
+  for _ in $(seq 1 40); do
+    su postgres -c "psql -tAc 'SELECT 1'" >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'berth'\"" | grep -q 1 \
+    || su postgres -c "psql -qc \"CREATE ROLE berth LOGIN PASSWORD 'berth' CREATEDB\""
+fi
+echo "docker: $(docker version --format '{{.Server.Version}}'), redis: $(redis-cli -p 6379 ping)," \
+  "postgres: $(su postgres -c "psql -tAc 'SHOW server_version'" 2>/dev/null || echo none)"
