@@ -85,13 +85,17 @@ def status(now: datetime.datetime | None = None) -> Status:
         return Status(hostname=name, https=False, state="off")
     now = now or timezone.now()
     row = _row()
-    current = row is not None and row.hostname == name and bool(row.chain_pem)
-    if row is not None and row.last_error:
+    if row is None:
+        return Status(name, True, "waiting", "the beat orders it within 10 minutes")
+    if row.hostname == name and row.chain_pem and row.not_after and row.not_after > now:
+        detail = f"until {row.not_after:%Y-%m-%d} ({row.issuer})"
+        if row.last_error:
+            detail += f"; the last renewal failed: {row.last_error}"
+        return Status(name, True, "valid", detail)
+    if row.last_error:
         return Status(name, True, "failed", f"{row.last_error} (ordered again hourly)")
-    if row is not None and _due(row, name, now) is False and not current:
+    if not _due(row, name, now):
         return Status(name, True, "ordering")
-    if current and row is not None and row.not_after is not None and row.not_after > now:
-        return Status(name, True, "valid", f"until {row.not_after:%Y-%m-%d} ({row.issuer})")
     return Status(name, True, "waiting", "the beat orders it within 10 minutes")
 
 

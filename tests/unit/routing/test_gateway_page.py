@@ -113,3 +113,8 @@ def test_the_portals_https_state_is_shown(client, people, gateway_state, setting
     portal.start(timezone.now() + portal.RETRY_FAILED)
     portal.record_issued("berth.example.com", leaf.cert_pem, leaf.key_pem)
     assert "HTTPS, certificate valid until" in client.get(URL).content.decode()
+    # A renewal that failed leaves the certificate serving, and says so.
+    portal.record_failure("too many certificates already issued")
+    page = client.get(URL).content.decode()
+    assert "certificate valid until" in page
+    assert "the last renewal failed: too many certificates already issued" in page
