@@ -210,6 +210,13 @@ class Settings:
         for name in ("BERTH_WEB_THREADS", "BERTH_WORKER_CONCURRENCY"):
             if not self.get(name).isdigit() or int(self.get(name)) < 1:
                 problems.append(f"{name} must be a whole number of at least 1")
+        follow = self.values.get("BERTH_LOG_FOLLOW_LIMIT", "4")
+        threads = self.get("BERTH_WEB_THREADS")
+        if follow.isdigit() and threads.isdigit() and int(follow) >= int(threads):
+            problems.append(
+                f"BERTH_LOG_FOLLOW_LIMIT ({follow}) must be below BERTH_WEB_THREADS ({threads}):"
+                " each followed log stream holds one of the web's threads"
+            )
         if self.values.get("BERTH_GATEWAY", "nginx") not in ("nginx", "external"):
             problems.append("BERTH_GATEWAY must be nginx or external")
         if not self.get("BERTH_HOST_DOCKER_SOCKET").startswith("/"):

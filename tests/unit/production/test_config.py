@@ -85,6 +85,7 @@ def test_other_gateway_ports_make_the_portal_origin_trusted():
         ("BERTH_NAMESPACE", "a" * 21, "BERTH_NAMESPACE"),
         ("BERTH_WORKER_POOL", "gevent", "BERTH_WORKER_POOL"),
         ("BERTH_WEB_THREADS", "0", "BERTH_WEB_THREADS"),
+        ("BERTH_WEB_THREADS", "4", r"BERTH_LOG_FOLLOW_LIMIT \(4\) must be below BERTH_WEB_THREADS"),
         ("BERTH_HOST_DOCKER_SOCKET", "docker.sock", "absolute path"),
     ],
 )
