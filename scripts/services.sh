@@ -28,7 +28,11 @@ if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
 fi
 # Postgres (Debian's cluster), for the tests of installations with DATABASE_URL.
 if command -v pg_lsclusters >/dev/null; then
-  read -r pg_version pg_cluster _ pg_status _ < <(pg_lsclusters -h | head -1)
+  if [ -z "$(pg_lsclusters -h)" ]; then
+    # The package makes one on install; a machine where it did not gets one now.
+    pg_createcluster "$(ls /usr/lib/postgresql | sort -n | tail -1)" main >/dev/null
+  fi
+  read -r pg_version pg_cluster _ pg_status _ < <(pg_lsclusters -h | head -1) || true
   if [ "${pg_status:-}" != "online" ]; then
     echo "starting postgres $pg_version/$pg_cluster"
     pg_ctlcluster "$pg_version" "$pg_cluster" start
