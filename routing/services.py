@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.routes import primary_host
 from paas import audit, crypto
 from paas.access import Principal
 from routing import certificates, htpasswd, validation, verify
@@ -60,11 +61,6 @@ def _issue_later(domain: Domain) -> None:
 # --- domains ------------------------------------------------------------------------
 
 
-def own_name(app: App) -> str:
-    """The name every app answers at: ``<app>.<root domain>``."""
-    return f"{app.name}.{settings.BERTH_ROOT_DOMAIN}".lower().rstrip(".")
-
-
 def clean_hostname(hostname: str, *, trusted: bool) -> str:
     value = validation.normalize_hostname(hostname)
     problem = validation.domain_problem(
@@ -90,10 +86,10 @@ def add_domain(
     own: it needs no check (the root domain's DNS points to the gateway) and never
     redirects.
     """
-    own = validation.normalize_hostname(hostname) == own_name(app)
+    own = validation.normalize_hostname(hostname) == primary_host(app)
     if own and alias:
         raise ValidationError({"alias": "The app's own name cannot redirect to another."})
-    value = own_name(app) if own else clean_hostname(hostname, trusted=bool(app.team.trusted))
+    value = primary_host(app) if own else clean_hostname(hostname, trusted=bool(app.team.trusted))
     if value.startswith("*.") and https:
         # HTTP-01 cannot prove a wildcard; its certificate is uploaded.
         https = False
@@ -149,7 +145,7 @@ def update_domain(
         raise ValidationError(
             {"https": "A wildcard domain gets HTTPS from an uploaded certificate only."}
         )
-    if changes.get("alias") and domain.hostname == own_name(domain.app):
+    if changes.get("alias") and domain.hostname == primary_host(domain.app):
         raise ValidationError({"alias": "The app's own name cannot redirect to another."})
     if not changes:
         return domain
