@@ -29,15 +29,23 @@ def primary_host(app: App) -> str:
 
 
 def url(app: App) -> str:
-    return url_of(app.name, internal=app.internal)
+    if app.internal:
+        return ""
+    https = appsite.own_name_certificates(app.pk, primary_host(app)).exists()
+    return url_of(app.name, internal=False, https=https)
 
 
-def url_of(name: str, *, internal: bool) -> str:
+def url_of(name: str, *, internal: bool, https: bool = False) -> str:
+    """Where the app answers: https when its own name has a certificate being served."""
     if internal:
         return ""
-    port = settings.BERTH_GATEWAY_HTTP_PORT
-    suffix = "" if port == 80 else f":{port}"
-    return f"http://{name}.{settings.BERTH_ROOT_DOMAIN}{suffix}/"
+    port, default, scheme = (
+        (settings.BERTH_GATEWAY_HTTPS_PORT, 443, "https")
+        if https
+        else (settings.BERTH_GATEWAY_HTTP_PORT, 80, "http")
+    )
+    suffix = "" if port == default else f":{port}"
+    return f"{scheme}://{name}.{settings.BERTH_ROOT_DOMAIN}{suffix}/"
 
 
 def _config(app: App) -> dict[str, Any]:

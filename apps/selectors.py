@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 
 from apps.models import CONFIG_FIELDS, App, AppSecret, Deployment
 from paas.access import Level, Principal, get_for_principal, visible
+from routing import appsite
 
 
 def live_apps() -> QuerySet[App]:
@@ -66,7 +69,11 @@ def app_rows(
     queryset = with_latest(visible(principal, live_apps()))
     if team_slug:
         queryset = queryset.filter(team__slug=team_slug)
-    rows: QuerySet[App, dict[str, Any]] = queryset.order_by("name").values(*ROW_FIELDS)
+    own_name = Concat(OuterRef("name"), Value(f".{settings.BERTH_ROOT_DOMAIN}"))
+    queryset = queryset.annotate(
+        own_https=Exists(appsite.own_name_certificates(OuterRef("pk"), own_name))
+    )
+    rows: QuerySet[App, dict[str, Any]] = queryset.order_by("name").values(*ROW_FIELDS, "own_https")
     return rows
 
 

@@ -35,7 +35,7 @@ def app_row(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": row["name"],
         "team": row["team__slug"],
-        "url": routes.url_of(row["name"], internal=row["internal"]) or None,
+        "url": routes.url_of(row["name"], internal=row["internal"], https=row["own_https"]) or None,
         "instances": row["instances"],
         "container_port": row["container_port"],
         "env": row["env"],

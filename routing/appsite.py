@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from paas import crypto
 from routing.models import AppGateway, BasicAuthUser, Certificate, Domain
@@ -31,6 +34,20 @@ def tls_pair(certificate: Certificate) -> TlsPair | None:
         log.warning("certificate of %s: %s", certificate.domain_id, exc)
         return None
     return TlsPair(chain_pem=certificate.chain_pem, key_pem=key_pem)
+
+
+def own_name_certificates(app: Any, hostname: Any) -> QuerySet[Certificate]:
+    """Certificates served for an app's own name (added as a domain for HTTPS).
+
+    ``app`` and ``hostname`` are values or expressions (``OuterRef``), so a list of
+    apps asks in the same query.
+    """
+    return Certificate.objects.filter(
+        domain__app=app,
+        domain__hostname=hostname,
+        domain__https=True,
+        not_after__gt=timezone.now(),
+    ).exclude(chain_pem="")
 
 
 def primary_hostname(app: App, default: str) -> str:

@@ -228,3 +228,20 @@ def test_the_apps_own_name_cannot_be_an_alias(people, as_user, shop):
     assert response.status_code == 400
     assert "cannot redirect" in response.json()["error"]["fields"]["alias"]
     assert not Domain.objects.exists()
+
+
+def test_the_apps_url_is_https_once_its_own_name_has_a_certificate(people, as_user, shop, settings):
+    settings.BERTH_GATEWAY_HTTPS_PORT = 8443
+    client = as_user(people.viewer)
+    assert client.get("/api/v1/apps/shop/").json()["url"] == "http://shop.localhost/"
+    domain = services.add_domain(app=shop, principal=None, hostname="shop.localhost")
+    # Ordered, not issued yet: still http.
+    assert client.get("/api/v1/apps/shop/").json()["url"] == "http://shop.localhost/"
+    leaf = make_leaf(make_ca(), ["shop.localhost"])
+    certificate = Certificate.objects.create(domain=domain, source="acme")
+    services._store(certificate, leaf.cert_pem, leaf.key_pem)
+    certificate.save()
+
+    assert client.get("/api/v1/apps/shop/").json()["url"] == "https://shop.localhost:8443/"
+    listed = client.get("/api/v1/apps/").json()["results"]
+    assert [(a["name"], a["url"]) for a in listed] == [("shop", "https://shop.localhost:8443/")]
