@@ -150,12 +150,13 @@ class FollowSlots:
                     "may. Close one first, or read the logs without following."
                 )
             self._open[team_id] += 1
-        given_back = threading.Event()
+        given_back = False
 
         def release() -> None:
+            nonlocal given_back
             with self._lock:
-                if not given_back.is_set():
-                    given_back.set()
+                if not given_back:
+                    given_back = True
                     self._open[team_id] -= 1
 
         return release

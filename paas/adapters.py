@@ -66,7 +66,8 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         _one_sign_up_at_a_time()
         first = not get_user_model().objects.exists()
-        if not first and pending_invitation(request) is None:
+        pending = pending_invitation(request)
+        if not first and pending is None:
             # Two first sign-ups at once both passed is_open_for_signup: the later one
             # finds the operator made.
             raise PermissionDenied("Sign-up is by invitation: this Berth has its operator.")
@@ -75,7 +76,6 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             user.is_staff = True
             user.is_superuser = True
         user.save()
-        pending = pending_invitation(request)
         if pending is not None:
             principal = Principal(user=user, ip=client_ip(request))
             membership = services.accept_invitation(
