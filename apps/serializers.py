@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps import routes
@@ -107,9 +108,8 @@ class AppSerializer(serializers.ModelSerializer[App]):
         return {"number": number, "status": getattr(app, "latest_status", "")}
 
 
+@extend_schema_serializer(description="The settings a request may change; all optional.")
 class AppSettingsSerializer(serializers.Serializer[Any]):
-    """The settings a request may change; all optional."""
-
     instances = serializers.IntegerField(required=False)
     container_port = serializers.IntegerField(required=False)
     env = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
@@ -181,9 +181,10 @@ class DeploymentDetailSerializer(DeploymentSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    description="Exactly one of: an image, a pasted captain-definition, or an uploaded tarball."
+)
 class DeploymentCreateSerializer(serializers.Serializer[Any]):
-    """Exactly one of: an image, a pasted captain-definition, or an uploaded tarball."""
-
     image = serializers.CharField(required=False)
     definition = serializers.CharField(required=False, trim_whitespace=False)
     # DRF removes declared fields from the class, so this does not shadow Field.source.

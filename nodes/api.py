@@ -60,16 +60,21 @@ def _sync_quietly() -> None:
 
 
 class NodeList(OperatorView):
-    @extend_schema(responses=NodeSerializer(many=True))
+    @extend_schema(
+        responses=NodeSerializer(many=True),
+        description="The swarm's nodes (synced first with ``?refresh=1``).",
+    )
     def get(self, request: Request) -> Response:
-        """The swarm's nodes (synced first with ``?refresh=1``)."""
         if request.query_params.get("refresh") in ("1", "true"):
             _sync_quietly()
         return Response(NodeSerializer(Node.objects.all(), many=True).data)
 
-    @extend_schema(request=NodeAddSerializer, responses={202: OperationSerializer})
+    @extend_schema(
+        request=NodeAddSerializer,
+        responses={202: OperationSerializer},
+        description="Add a node over SSH or through its engine API; follow the returned operation.",
+    )
     def post(self, request: Request) -> Response:
-        """Add a node over SSH or through its engine API; follow the returned operation."""
         body = NodeAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -105,9 +110,13 @@ class NodeDetail(OperatorView):
     def get(self, request: Request, key: str) -> Response:
         return Response(NodeSerializer(get_node(key)).data)
 
-    @extend_schema(request=NodeUpdateSerializer, responses={200: NodeSerializer})
+    @extend_schema(
+        request=NodeUpdateSerializer,
+        responses={200: NodeSerializer},
+        description="Availability (``drain`` starts an operation: 202), role, labels, "
+        "engine address.",
+    )
     def patch(self, request: Request, key: str) -> Response:
-        """Availability (``drain`` starts an operation: 202), role, labels, engine address."""
         node = get_node(key)
         body = NodeUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -135,9 +144,11 @@ class NodeDetail(OperatorView):
         code = status.HTTP_202_ACCEPTED if started else status.HTTP_200_OK
         return Response(NodeSerializer(node).data, status=code)
 
-    @extend_schema(responses={202: OperationSerializer})
+    @extend_schema(
+        responses={202: OperationSerializer},
+        description="Drain, make the node leave (when Berth reaches it), then remove it.",
+    )
     def delete(self, request: Request, key: str) -> Response:
-        """Drain, make the node leave (when Berth reaches it), then remove it."""
         operation = services.start_remove(principal=self.principal(), node=get_node(key))
         return Response(OperationSerializer(operation).data, status=status.HTTP_202_ACCEPTED)
 
@@ -152,9 +163,12 @@ class OperationDetail(OperatorView):
 
 
 class JoinCommands(OperatorView):
-    @extend_schema(responses=JoinCommandsSerializer)
+    @extend_schema(
+        responses=JoinCommandsSerializer,
+        description="The commands a machine runs to join as a worker or a manager "
+        "(they hold secrets).",
+    )
     def get(self, request: Request) -> Response:
-        """The commands a machine runs to join as a worker or a manager (they hold secrets)."""
         try:
             facts = cluster.swarm_facts()
         except EngineError as exc:
@@ -163,9 +177,12 @@ class JoinCommands(OperatorView):
 
 
 class RotateToken(OperatorView):
-    @extend_schema(request=RotateSerializer, responses=JoinCommandsSerializer)
+    @extend_schema(
+        request=RotateSerializer,
+        responses=JoinCommandsSerializer,
+        description="A new join token for the role; the old one stops working.",
+    )
     def post(self, request: Request) -> Response:
-        """A new join token for the role; the old one stops working."""
         body = RotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.rotate_join_token(principal=self.principal(), role=body.validated_data["role"])
@@ -179,9 +196,13 @@ class RegistryView(OperatorView):
         row = ImageRegistry.objects.filter(pk=1).first() or ImageRegistry()
         return Response(RegistrySerializer(row).data)
 
-    @extend_schema(request=RegistrySerializer, responses={202: RegistrySerializer})
+    @extend_schema(
+        request=RegistrySerializer,
+        responses={202: RegistrySerializer},
+        description="Choose ``none`` (copy to nodes), ``hosted`` or ``external`` "
+        "(server, username, password).",
+    )
     def put(self, request: Request) -> Response:
-        """Choose ``none`` (copy to nodes), ``hosted`` or ``external`` (server, username, password)."""
         body = RegistrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

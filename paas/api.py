@@ -22,9 +22,11 @@ class MeSerializer(serializers.Serializer[Any]):
 
 
 class MeView(APIView):
-    """Who the request acts as: the token's team and scopes, or the user's teams and roles."""
-
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(
+        responses=MeSerializer,
+        description="Who the request acts as: the token's team and scopes, "
+        "or the user's teams and roles.",
+    )
     def get(self, request: Request) -> Response:
         principal = principal_for(request)
         if principal.token is not None:

@@ -111,9 +111,8 @@ class ServiceSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(allow_null=True)
 
 
+# The shape answered, for the schema only (the views answer what stack_data builds).
 class StackSerializer(serializers.Serializer[Any]):
-    """The shape answered (documentation for the schema)."""
-
     name = serializers.CharField()
     team = serializers.CharField()
     status = serializers.CharField()

@@ -82,9 +82,12 @@ class GitSourceView(AppsView):
 
 
 class GitSecretView(AppsView):
-    @extend_schema(request=None, responses=WebhookSecretSerializer)
+    @extend_schema(
+        request=None,
+        responses=WebhookSecretSerializer,
+        description="Make a new webhook secret; the old one stops working at once.",
+    )
     def post(self, request: Request, name: str) -> Response:
-        """Make a new webhook secret; the old one stops working at once."""
         app = self.app(name, Level.DEPLOY)
         _source(app)
         source, secret = services.regenerate_secret(app=app, principal=self.principal())
@@ -94,9 +97,12 @@ class GitSecretView(AppsView):
 
 
 class GitDeployView(AppsView):
-    @extend_schema(request=GitDeploySerializer, responses={202: DeploymentDetailSerializer})
+    @extend_schema(
+        request=GitDeploySerializer,
+        responses={202: DeploymentDetailSerializer},
+        description="Deploy a commit (the branch's tip if none is given) now.",
+    )
     def post(self, request: Request, name: str) -> Response:
-        """Deploy a commit (the branch's tip if none is given) now."""
         app = self.app(name, Level.DEPLOY)
         _source(app)
         data = GitDeploySerializer(data=request.data)

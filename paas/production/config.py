@@ -35,8 +35,10 @@ INSTALL_DEFAULTS: dict[str, str] = {
     "BERTH_ENGINE_PROXY_IMAGE": "",
     "BERTH_HOST_DOCKER_SOCKET": "/var/run/docker.sock",
     # The web is one process (paas/production/web.py); each request, and each followed
-    # log stream (`berth logs -f`) while it lasts, holds one of its threads.
-    "BERTH_WEB_THREADS": "8",
+    # log stream (`berth logs -f`) while it lasts, holds one of its threads. Each thread
+    # that has served beside others leaves ~0.9 MiB of its heap behind (README,
+    # "Footprint"); 6 leave two for the portal when 4 streams are followed.
+    "BERTH_WEB_THREADS": "6",
     "BERTH_WORKER_POOL": "threads",
     "BERTH_WORKER_CONCURRENCY": "8",
 }

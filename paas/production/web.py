@@ -1,6 +1,6 @@
 """The web in Berth's stack: the portal served by waitress, threads in one process.
 
-``python -m paas.production.web --bind 0.0.0.0:8000 --threads 8``. gunicorn always
+``python -m paas.production.web --bind 0.0.0.0:8000 --threads 6``. gunicorn always
 runs a master beside its worker: a second interpreter that only supervises, ~13 MB
 of the web's memory (bench/footprint.py). waitress serves the same WSGI application
 from a thread pool in the process that loaded it. Each request, and each followed log
@@ -32,7 +32,7 @@ def _stop(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paas.production.web")
     parser.add_argument("--bind", default="0.0.0.0:8000")
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=6)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     # The heap a burst of requests freed goes back to the system when it is over.
