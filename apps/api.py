@@ -285,7 +285,12 @@ class AppLogs(AppsView):
         except logs.TooManyStreams as exc:
             raise TooManyStreams(str(exc)) from None
         lines = logs.follow(
-            app.name, count, timestamps=timestamps, seconds=settings.BERTH_LOG_FOLLOW_SECONDS
+            app.name,
+            count,
+            timestamps=timestamps,
+            seconds=settings.BERTH_LOG_FOLLOW_SECONDS,
+            # waitress says when the client (or the gateway for it) has hung up.
+            gone=request.META.get("waitress.client_disconnected") or (lambda: False),
         )
         response = StreamingHttpResponse(
             logs.Followed(lines, release), content_type="text/plain; charset=utf-8"

@@ -1,12 +1,11 @@
 """App logs from swarm: the last lines of every task merged in time order, and following.
 
 The engine returns each task's tail separately; :func:`tail` merges them by
-timestamp. :func:`follow` prints the tail, then new lines as they come; when
-the engine's stream ends or times out it reconnects from the last line seen,
-so a quiet app does not end the stream.
+timestamp. :func:`follow` prints the tail, then asks for the lines since the last
+one seen every second, until its time is up or its client has gone.
 
 A followed stream holds one of the web's threads for as long as it lasts (up to
-``BERTH_LOG_FOLLOW_SECONDS``), so :data:`SLOTS` keeps them to
+``BERTH_LOG_FOLLOW_SECONDS``, or until its client leaves), so :data:`SLOTS` keeps them to
 ``BERTH_LOG_FOLLOW_LIMIT`` at once, a team to half of that: the portal keeps threads
 to answer, and one team cannot take every stream.
 """
@@ -29,6 +28,7 @@ from paas.transport import EngineError, NotFound
 log = logging.getLogger(__name__)
 MAX_TAIL = 10_000
 FOLLOW_SECONDS = 3600
+POLL_SECONDS = 1.0
 _TASK = re.compile(r"com\.docker\.swarm\.task\.id=([a-z0-9]+)")
 
 
@@ -87,32 +87,48 @@ def tail(app_name: str, count: int) -> list[LogLine]:
 
 
 def follow(
-    app_name: str, count: int, *, timestamps: bool, seconds: float = FOLLOW_SECONDS
+    app_name: str,
+    count: int,
+    *,
+    timestamps: bool,
+    seconds: float = FOLLOW_SECONDS,
+    gone: Callable[[], bool] = lambda: False,
+    poll: float = POLL_SECONDS,
 ) -> Iterator[str]:
-    """The tail, then new lines until ``seconds`` pass or the client goes away."""
+    """The tail, then new lines until ``seconds`` pass or the client goes away.
+
+    New lines are asked for every ``poll`` seconds (those since the last one seen)
+    rather than read from the engine's own follow stream: the SDK reads that stream
+    without a timeout, so on a quiet app it blocks until a line comes, and neither the
+    deadline nor a client that hung up (``gone``, the server's word on the connection)
+    would be noticed: the stream and its slot would outlive the client for good.
+    """
     last: LogLine | None = None
     for line in tail(app_name, count):
         last = line
         yield line.render(timestamps=timestamps)
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        since = _epoch(last.timestamp) if last else int(time.time())
+    while not gone():
+        pause = min(poll, deadline - time.monotonic())
+        if pause <= 0:
+            return
+        time.sleep(pause)
+        since = _epoch(last.timestamp) if last else int(time.time() - poll) - 1
         try:
-            for line in lines(_stream(app_name, tail="all", follow=True, since=since)):
-                if last is not None and line.order <= last.order:
-                    continue
-                last = line
-                yield line.render(timestamps=timestamps)
-                if time.monotonic() > deadline:
-                    return
+            fresh = sorted(
+                lines(_stream(app_name, tail="all", follow=False, since=since)),
+                key=lambda line: line.order,
+            )
         except NotFound:
             yield "[the app's service is gone]\n"
             return
         except (EngineError, OSError) as exc:
-            log.debug("log stream of %s ended: %s", app_name, exc)
-        except Exception as exc:  # the HTTP library's read timeout on a quiet app
-            log.debug("log stream of %s ended: %s", app_name, exc)
-        time.sleep(0.5)
+            log.debug("log lines of %s not read: %s", app_name, exc)
+            continue
+        for line in fresh:
+            if last is None or line.order > last.order:
+                last = line
+                yield line.render(timestamps=timestamps)
 
 
 def _epoch(timestamp: str) -> int:

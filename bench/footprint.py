@@ -22,7 +22,9 @@ what the first 10 added is warm-up. The goal is under 160 MB for web + worker + 
 + Redis at idle, no growth after the deployments, idle CPU near zero.
 
 Run: ``python -m bench footprint``. Prints a table, writes
-bench/results/footprint-<time>.json, removes everything it made.
+bench/results/footprint-<time>.json, removes everything it made. BENCH_SETTINGS
+(``NAME=value`` pairs, space-separated) adds install settings, to measure another
+choice: ``BENCH_SETTINGS="BERTH_WEB_THREADS=4 BERTH_LOG_FOLLOW_LIMIT=3"``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "30"))
 DEPLOYS = int(os.environ.get("BENCH_DEPLOYS", "100"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+CHOSEN = dict(pair.split("=", 1) for pair in os.environ.get("BENCH_SETTINGS", "").split())
 APPS = 10
 GOAL_MB = 160
 # beat: measured when a stack still runs it as a service (before it moved into the worker).
@@ -252,6 +255,7 @@ def main() -> None:
                 "BERTH_HEALTH_INTERVAL_SECONDS": "1",
                 "BERTH_DEPLOY_MONITOR_SECONDS": "1",
                 "BERTH_STOP_GRACE_SECONDS": "1",
+                **CHOSEN,
             },
             log=lambda line: None,
         )
@@ -311,6 +315,7 @@ def main() -> None:
         result = {
             "namespace": namespace,
             "image": tag,
+            "settings": CHOSEN,
             "base": BASE,
             "idle_seconds": IDLE_SECONDS,
             "goal_mb": GOAL_MB,

@@ -107,6 +107,8 @@ def portal_site(lay: Layout) -> str | None:
         max_body_mb=max(settings.BERTH_UPLOAD_LIMIT_MB, settings.BERTH_VOLUME_UPLOAD_LIMIT_MB) + 1,
         tls=pair,
         https_port=settings.BERTH_GATEWAY_HTTPS_PORT,
+        # A followed log stream lasts this long, however quiet its app.
+        quiet_seconds=settings.BERTH_LOG_FOLLOW_SECONDS,
     )
 
 

@@ -292,6 +292,7 @@ def portal_conf(
     max_body_mb: int = 100,
     tls: TlsPair | None = None,
     https_port: int = 443,
+    quiet_seconds: int = 3600,
 ) -> str:
     """The portal's own server block, when Berth runs as a service behind its gateway.
 
@@ -299,6 +300,8 @@ def portal_conf(
     ``max_body_mb`` the largest request body it passes (uploads). With a ``tls``
     pair the portal is served on 443 and port 80 redirects there (ACME and
     Berth's checks still answered): sign-ins and tokens never cross in clear.
+    ``quiet_seconds``: how long an answer may send nothing before the gateway gives
+    up on it (a followed log stream of a quiet app sends nothing for long).
     """
     problem = hostname_error(hostname)
     host, _, port = upstream.rpartition(":")
@@ -312,7 +315,13 @@ def portal_conf(
     head = _header("berth-portal", (hostname,), namespace)
     if tls is None:
         return head + _proxy_server(
-            portal, (hostname,), listen="80", tls=None, upstream=host, max_body_mb=max_body_mb
+            portal,
+            (hostname,),
+            listen="80",
+            tls=None,
+            upstream=host,
+            max_body_mb=max_body_mb,
+            timeout=f"{int(quiet_seconds)}s",
         )
     target = f"https://$host{_port_suffix(https_port, 443)}$request_uri"
     return (
@@ -320,7 +329,13 @@ def portal_conf(
         + _redirect_server((hostname,), listen="80", tls=None, target=target)
         + "\n"
         + _proxy_server(
-            portal, (hostname,), listen="443 ssl", tls=tls, upstream=host, max_body_mb=max_body_mb
+            portal,
+            (hostname,),
+            listen="443 ssl",
+            tls=tls,
+            upstream=host,
+            max_body_mb=max_body_mb,
+            timeout=f"{int(quiet_seconds)}s",
         )
     )
 
@@ -364,13 +379,14 @@ def _proxy_server(
     tls: TlsPair | None,
     upstream: str | None = None,
     max_body_mb: int | None = None,
+    timeout: str | None = None,
 ) -> str:
     listen_line = f"    listen {listen};\n" if listen is not None else ""
     if max_body_mb is not None:
         listen_line += f"    client_max_body_size {int(max_body_mb)}m;\n"
     websocket = route.websocket
     # Idle websockets stay open up to an hour; plain requests get a minute.
-    timeout = "3600s" if websocket else "60s"
+    timeout = timeout or ("3600s" if websocket else "60s")
     # Connections to a group of addresses stay open for the next request; by name,
     # each request opens and closes its own.
     group = bool(route.addresses) and upstream is None

@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         max_request_body_size=(largest + 1) * MIB,
         # X-Forwarded-* are Django's to trust (BERTH_BEHIND_PROXY), not the server's.
         clear_untrusted_proxy_headers=False,
+        # Keeps reading a connection while its request runs, so a followed log stream
+        # learns that its client hung up (waitress.client_disconnected) and gives its
+        # thread back: on a quiet app nothing written would tell it.
+        channel_request_lookahead=1,
         ident="berth",
     )
     return 0

@@ -74,6 +74,48 @@ def test_logs_tail_and_follow_through_the_api(
     assert logs.SLOTS.open_streams() == 0
 
 
+QUIET = 'CMD ["sh", "-c", "echo started-quietly; mkdir -p /www; exec httpd -f -p 80 -h /www"]'
+
+
+def test_a_followed_stream_on_a_quiet_app_ends_once_its_client_has_gone(
+    people, images, gateway, deploy_worker, finished, api, settings
+):
+    dev = people.principal("developer")
+    app = services.create_app(team=people.team, principal=dev, name="hushed")
+    text = json.dumps({"schemaVersion": 2, "dockerfileLines": [f"FROM {images.web}", QUIET]})
+    deployment = finished(deploy.deploy_definition(app=app, principal=dev, text=text))
+    assert deployment.status == Status.HEALTHY, deployment.log
+    api.force_authenticate(people.viewer)
+    # The app writes nothing more; the stream itself may last a minute.
+    settings.BERTH_LOG_FOLLOW_SECONDS = 60
+    hung_up = threading.Event()
+    followed = api.get(
+        "/api/v1/apps/hushed/logs/?tail=5&follow=1",
+        **{"waitress.client_disconnected": hung_up.is_set},
+    )
+    assert followed.status_code == 200
+    seen: list[str] = []
+    ended = threading.Event()
+
+    def read() -> None:
+        for chunk in followed.streaming_content:
+            seen.append(chunk if isinstance(chunk, str) else chunk.decode())
+        ended.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    time.sleep(4)  # a few rounds of asking the engine, with the client still there
+    assert not ended.is_set()
+    assert any("started-quietly" in line for line in seen), seen
+    assert logs.SLOTS.open_streams(people.team.pk) == 1
+
+    hung_up.set()
+    # Within a round, not when BERTH_LOG_FOLLOW_SECONDS run out (nor never, as when
+    # the stream was the engine's own: it blocked until the app wrote a line).
+    assert ended.wait(timeout=10)
+    followed.close()
+    assert logs.SLOTS.open_streams() == 0
+
+
 def test_deleting_an_app_removes_its_service_route_secrets_and_built_images(
     people, images, gateway, deploy_worker, finished, api, engine
 ):

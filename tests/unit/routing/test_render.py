@@ -168,6 +168,9 @@ def test_the_portal_is_proxied_to_its_upstream_name():
     assert "client_max_body_size 2049m;" in text
     assert "set $berth_upstream tasks.berth-web;" in text
     assert "proxy_pass http://$berth_upstream:8000;" in text
+    # A followed log stream of a quiet app sends nothing for long: not cut after a minute.
+    assert "proxy_read_timeout 3600s;" in text
+    assert "proxy_read_timeout 60s;" not in text
     with pytest.raises(render.RenderError):
         render.portal_conf(hostname="berth.example.com", upstream="web;evil:80", namespace="berth")
 
