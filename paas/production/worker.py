@@ -1,6 +1,6 @@
 """The worker in Berth's stack: the project's Celery app, plus a liveness file.
 
-``python -m paas.production.worker --pool threads --concurrency 8`` starts it without
+``python -m paas.production.worker --pool threads --concurrency 4`` starts it without
 the ``celery`` command line, whose import (click, its REPL, prompt_toolkit and every
 subcommand) would cost the process about 25 MB. The consumer's event loop touches
 :data:`paas.production.alive.WORKER` every few seconds; the stack's health check
@@ -59,7 +59,7 @@ app.steps["worker"].add("apps.watch:WatchStep")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paas.production.worker")
     parser.add_argument("--pool", choices=("threads", "prefork", "solo"), default="threads")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--beat", action="store_true", help="run the scheduler too (a thread)")
     parser.add_argument("--schedule", default="/tmp/celerybeat-schedule")  # noqa: S108
