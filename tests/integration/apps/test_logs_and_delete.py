@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from apps import deploy, logs, services
 from apps.models import App, Status
 from paas import naming
+from paas import services as token_services
+from tests.support.gateway import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[3]
 
 CHATTY = 'CMD ["sh", "-c", "echo hello-log $MESSAGE; (while true; do echo tick; sleep 0.5; done) & mkdir -p /tmp; exec httpd -f -vv -p 80 -h /www"]'
 
@@ -77,14 +87,18 @@ def test_logs_tail_and_follow_through_the_api(
 QUIET = 'CMD ["sh", "-c", "echo started-quietly; mkdir -p /www; exec httpd -f -p 80 -h /www"]'
 
 
-def test_a_followed_stream_on_a_quiet_app_ends_once_its_client_has_gone(
-    people, images, gateway, deploy_worker, finished, api, settings
-):
+def deploy_quiet(people, images, finished, name: str) -> None:
     dev = people.principal("developer")
-    app = services.create_app(team=people.team, principal=dev, name="hushed")
+    app = services.create_app(team=people.team, principal=dev, name=name)
     text = json.dumps({"schemaVersion": 2, "dockerfileLines": [f"FROM {images.web}", QUIET]})
     deployment = finished(deploy.deploy_definition(app=app, principal=dev, text=text))
     assert deployment.status == Status.HEALTHY, deployment.log
+
+
+def test_a_followed_stream_on_a_quiet_app_ends_once_its_client_has_gone(
+    people, images, gateway, deploy_worker, finished, api, settings
+):
+    deploy_quiet(people, images, finished, "hushed")
     api.force_authenticate(people.viewer)
     # The app writes nothing more; the stream itself may last a minute.
     settings.BERTH_LOG_FOLLOW_SECONDS = 60
@@ -114,6 +128,69 @@ def test_a_followed_stream_on_a_quiet_app_ends_once_its_client_has_gone(
     assert ended.wait(timeout=10)
     followed.close()
     assert logs.SLOTS.open_streams() == 0
+
+
+def _follow_request(port: int, token: str, app: str) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    connection.sendall(
+        f"GET /api/v1/apps/{app}/logs/?tail=5&follow=1 HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n".encode()
+    )
+    return connection
+
+
+def _status(connection: socket.socket) -> int:
+    return int(connection.recv(4096).split(b" ", 2)[1])
+
+
+def test_the_web_server_gives_a_hung_up_stream_s_slot_back(
+    people, images, gateway, deploy_worker, finished, namespace, tmp_path
+):
+    # The stack's web process (waitress, paas/production/web.py) on this test's
+    # database: a team may follow one stream at a time (a limit of 2, half each).
+    deploy_quiet(people, images, finished, "mute")
+    _, token = token_services.create_token(
+        team=people.team, name="logs", scopes="read", principal=None
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "BERTH_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "BERTH_NAMESPACE": namespace,
+        "BERTH_LOG_FOLLOW_LIMIT": "2",
+        "DJANGO_SETTINGS_MODULE": "paas.settings",
+    }
+    web = subprocess.Popen(
+        [sys.executable, "-m", "paas.production.web", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                first = _follow_request(port, token, "mute")
+                break
+            except OSError:
+                assert web.poll() is None, "the web exited at start"
+                assert time.monotonic() < deadline, "the web did not answer in 30 s"
+                time.sleep(0.2)
+        assert _status(first) == 200
+        second = _follow_request(port, token, "mute")
+        assert _status(second) == 429  # the team's one stream is open
+        second.close()
+
+        first.close()  # the client hangs up; the quiet app writes nothing
+        time.sleep(3)
+        third = _follow_request(port, token, "mute")
+        assert _status(third) == 200
+        third.close()
+    finally:
+        web.kill()
+        web.wait()
 
 
 def test_deleting_an_app_removes_its_service_route_secrets_and_built_images(
