@@ -19,7 +19,12 @@ from django.conf import settings
 from waitress import serve
 
 from paas.production import trim
-from paas.wsgi import application
+from paas.production.deferred import defer_test_client
+
+# Before the application loads (its URLs, on the first request, import drf-spectacular).
+defer_test_client()
+
+from paas.wsgi import application  # noqa: E402
 
 MIB = 1024 * 1024
 

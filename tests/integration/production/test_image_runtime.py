@@ -14,11 +14,11 @@ pytestmark = pytest.mark.integration
 # those were compiled from source at start, in every process, every time.
 PROBE = """
 import importlib.util, json, os, sys
-import django
-django.setup()
+import paas.production.web
 from django.urls import get_resolver
 get_resolver().url_patterns
-import paas.production.web, paas.production.worker, apps.watch
+test_client = "django.test" in sys.modules
+import paas.production.worker, apps.watch
 compiled_at_start = sorted(
     name for name, module in list(sys.modules.items())
     if (getattr(module, "__file__", None) or "").endswith(".py")
@@ -31,6 +31,7 @@ print(json.dumps({
                 if c is not None][:3],
     "modules": len(sys.modules),
     "docstring": paas.production.web.__doc__,
+    "test_client": test_client,
     "compiled_at_start": compiled_at_start,
 }))
 """
@@ -49,6 +50,7 @@ def test_the_portal_runs_optimized_from_byte_code_built_into_the_image(engine, p
     assert report["docstring"] is None
     assert report["columns"] == []  # PYTHONNODEBUGRANGES, at build and at run time
     assert report["modules"] > 1000
+    assert report["test_client"] is False  # paas/production/deferred.py
     # Without byte-code at -OO, ~900 modules are compiled at every start: seconds of
     # CPU, and ~12 MiB more in each process for what the compiler left behind.
     assert report["compiled_at_start"] == []

@@ -75,3 +75,19 @@ def test_it_stops_cleanly_when_swarm_asks(web):
     process, _ = web
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_the_web_process_serves_the_api_schema(web):
+    # The web loads its URLs with a stand-in for REST framework's test client
+    # (paas/production/deferred.py); making the schema loads the real one.
+    _, port = web
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", "/api/v1/schema/", headers={"Host": "localhost"})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert body.startswith("openapi: 3")
+    assert "/api/v1/apps/{name}/logs/:" in body
