@@ -131,16 +131,16 @@ def test_a_followed_stream_on_a_quiet_app_ends_once_its_client_has_gone(
 
 
 def _follow_request(port: int, token: str, app: str) -> socket.socket:
-    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
-    connection.sendall(
+    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+    client.sendall(
         f"GET /api/v1/apps/{app}/logs/?tail=5&follow=1 HTTP/1.1\r\nHost: localhost\r\n"
         f"Authorization: Bearer {token}\r\n\r\n".encode()
     )
-    return connection
+    return client
 
 
-def _status(connection: socket.socket) -> int:
-    return int(connection.recv(4096).split(b" ", 2)[1])
+def _status(client: socket.socket) -> int:
+    return int(client.recv(4096).split(b" ", 2)[1])
 
 
 def test_the_web_server_gives_a_hung_up_stream_s_slot_back(
