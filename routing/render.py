@@ -313,30 +313,26 @@ def portal_conf(
         raise RenderError(f"portal upstream port {port} is not between 1 and 65535")
     portal = Route(name="portal", hostnames=(hostname,), service=host, port=int(port))
     head = _header("berth-portal", (hostname,), namespace)
-    if tls is None:
-        return head + _proxy_server(
+
+    def proxied(listen: str) -> str:
+        return _proxy_server(
             portal,
             (hostname,),
-            listen="80",
-            tls=None,
-            upstream=host,
-            max_body_mb=max_body_mb,
-            timeout=f"{int(quiet_seconds)}s",
-        )
-    target = f"https://$host{_port_suffix(https_port, 443)}$request_uri"
-    return (
-        head
-        + _redirect_server((hostname,), listen="80", tls=None, target=target)
-        + "\n"
-        + _proxy_server(
-            portal,
-            (hostname,),
-            listen="443 ssl",
+            listen=listen,
             tls=tls,
             upstream=host,
             max_body_mb=max_body_mb,
             timeout=f"{int(quiet_seconds)}s",
         )
+
+    if tls is None:
+        return head + proxied("80")
+    target = f"https://$host{_port_suffix(https_port, 443)}$request_uri"
+    return (
+        head
+        + _redirect_server((hostname,), listen="80", tls=None, target=target)
+        + "\n"
+        + proxied("443 ssl")
     )
 
 

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,11 +14,9 @@ from apps import deploy, logs, services
 from apps.models import App, Status
 from paas import naming
 from paas import services as token_services
-from tests.support.gateway import free_port
+from tests.support.processes import running_web
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[3]
 
 CHATTY = 'CMD ["sh", "-c", "echo hello-log $MESSAGE; (while true; do echo tick; sleep 0.5; done) & mkdir -p /tmp; exec httpd -f -vv -p 80 -h /www"]'
 
@@ -152,32 +146,13 @@ def test_the_web_server_gives_a_hung_up_stream_s_slot_back(
     _, token = token_services.create_token(
         team=people.team, name="logs", scopes="read", principal=None
     )
-    port = free_port()
-    env = {
-        **os.environ,
-        "BERTH_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "BERTH_NAMESPACE": namespace,
-        "BERTH_LOG_FOLLOW_LIMIT": "2",
-        "DJANGO_SETTINGS_MODULE": "paas.settings",
-    }
-    web = subprocess.Popen(
-        [sys.executable, "-m", "paas.production.web", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                first = _follow_request(port, token, "mute")
-                break
-            except OSError:
-                assert web.poll() is None, "the web exited at start"
-                assert time.monotonic() < deadline, "the web did not answer in 30 s"
-                time.sleep(0.2)
+    with running_web(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        BERTH_NAMESPACE=namespace,
+        BERTH_LOG_FOLLOW_LIMIT="2",
+    ) as (_, port):
+        first = _follow_request(port, token, "mute")
         assert _status(first) == 200
         second = _follow_request(port, token, "mute")
         assert _status(second) == 429  # the team's one stream is open
@@ -188,9 +163,6 @@ def test_the_web_server_gives_a_hung_up_stream_s_slot_back(
         third = _follow_request(port, token, "mute")
         assert _status(third) == 200
         third.close()
-    finally:
-        web.kill()
-        web.wait()
 
 
 def test_deleting_an_app_removes_its_service_route_secrets_and_built_images(

@@ -3,72 +3,34 @@
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.gateway import free_port
+from tests.support.processes import running_web, status
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def get(port: int, path: str, headers: dict[str, str]) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path, headers=headers)
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BERTH_DATA_DIR": str(tmp_path),
-        "BERTH_BEHIND_PROXY": "true",
-        "DJANGO_SETTINGS_MODULE": "paas.settings",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paas.production.web", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if get(port, "/healthz", {"Host": "localhost"}) == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, "the web exited at start"
-            assert time.monotonic() < deadline, "the web did not answer in 30 s"
-            time.sleep(0.2)
+    with running_web(tmp_path, BERTH_BEHIND_PROXY="true") as (process, port):
         yield process, port
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 def test_the_proxy_headers_reach_django_which_decides_whether_to_trust_them(web):
     _, port = web
     # BERTH_BEHIND_PROXY: Django takes the host from X-Forwarded-Host, and refuses one it
     # does not serve. Had the server dropped the header, the request would pass.
-    assert get(port, "/healthz", {"Host": "localhost", "X-Forwarded-Host": "evil.example"}) == 400
-    assert get(port, "/healthz", {"Host": "evil.example", "X-Forwarded-Host": "localhost"}) == 200
+    assert (
+        status(port, "/healthz", {"Host": "localhost", "X-Forwarded-Host": "evil.example"}) == 400
+    )
+    assert (
+        status(port, "/healthz", {"Host": "evil.example", "X-Forwarded-Host": "localhost"}) == 200
+    )
 
 
 def test_it_stops_cleanly_when_swarm_asks(web):

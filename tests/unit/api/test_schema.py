@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -8,7 +5,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.processes import run_python
 
 
 @pytest.mark.django_db
@@ -25,18 +22,7 @@ def test_the_openapi_schema_generates_without_warnings():
 
 
 def _schema(tmp_path: Path, *python_flags: str) -> str:
-    env = {**os.environ, "BERTH_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "paas.settings"}
-    env.pop("PYTHONOPTIMIZE", None)
-    done = subprocess.run(
-        [sys.executable, *python_flags, "manage.py", "spectacular"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
+    return run_python(tmp_path, *python_flags, "manage.py", "spectacular")
 
 
 def test_the_schema_says_the_same_when_python_drops_docstrings(tmp_path):

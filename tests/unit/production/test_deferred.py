@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.processes import run_python
 
 # A fresh interpreter (this one has loaded the test client long ago): the web's
 # entry module, its URLs as the first request loads them, then a schema.
@@ -31,17 +27,8 @@ print(json.dumps({
 
 
 def test_the_web_loads_its_urls_without_the_test_client_and_still_makes_a_schema(tmp_path):
-    env = {**os.environ, "BERTH_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "paas.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    output = run_python(tmp_path, "-c", SCRIPT)
+    report = json.loads(output.strip().splitlines()[-1])
     assert report["before"] == {"django.test": False, "unittest": False}
     # Schema generation loads the real module when it makes its first mock request.
     assert report["paths"] > 20
