@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from paas import crypto
 
+if TYPE_CHECKING:
+    _Field = models.Field[Any, Any]
+else:  # generic for the type checker only (django-stubs' patch loads with the admin)
+    _Field = models.Field
 
-class EncryptedJSONField(models.Field[Any, Any]):
+
+class EncryptedJSONField(_Field):
     """A JSON value stored Fernet-encrypted (:mod:`paas.crypto`): read and written as the
     value, held in the database (and its backups) only as ciphertext. It cannot be
     filtered on: every write encrypts anew."""

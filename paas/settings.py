@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import dj_database_url
-import django_stubs_ext
 
 from paas.env import (
     env_bool,
@@ -20,9 +19,6 @@ from paas.env import (
     env_str,
     secret_key,
 )
-
-# Lets admin and other generic classes be subscripted for the type checker.
-django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -135,7 +131,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin's modules load with the URLs (paas/urls.py), so the worker, which serves
+    # none, does not import them.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

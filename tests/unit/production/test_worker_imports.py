@@ -1,0 +1,40 @@
+"""What the worker's process imports: not the admin, which only the URLs load."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.processes import run_python
+
+# A fresh interpreter, loading what the worker loads when it starts (its entry module,
+# Django, every task module, the watcher) the way it starts (checks skipped:
+# paas/production/worker.py), then what the web's first request loads.
+SCRIPT = """
+import json, sys
+import paas.production.worker
+import django
+django.setup()
+from paas.celery import app
+app.loader.import_default_modules()
+import apps.watch
+berth_admin = ("paas.admin", "apps.admin", "apps.compose.admin", "apps.git.admin",
+               "apps.volumes.admin", "nodes.admin", "routing.admin")
+worker = sorted(name for name in (*berth_admin, "django_stubs_ext") if name in sys.modules)
+from django.contrib import admin
+from django.urls import get_resolver
+get_resolver().url_patterns
+print(json.dumps({
+    "worker": worker,
+    "web": [name for name in berth_admin if name not in sys.modules],
+    "registered": sorted(model._meta.label for model in admin.site._registry),
+}))
+"""
+
+
+def test_the_worker_does_not_load_the_admin_and_the_urls_do(tmp_path):
+    output = run_python(tmp_path, "-c", SCRIPT, CELERY_SKIP_CHECKS="1")
+    report = json.loads(output.strip().splitlines()[-1])
+    assert report["worker"] == []
+    # Every admin module is found when the URLs load, and registers its models.
+    assert report["web"] == []
+    assert {"paas.Team", "apps.App", "nodes.Node", "routing.Domain"} <= set(report["registered"])
