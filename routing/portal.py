@@ -20,7 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from paas import audit, crypto, naming
-from routing import certificates
 from routing.models import PortalCertificate
 from routing.routes import TlsPair
 
@@ -139,6 +138,8 @@ def start(now: datetime.datetime | None = None) -> str | None:
 
 
 def record_issued(name: str, chain_pem: str, key_pem: str) -> PortalCertificate:
+    from routing import certificates  # X.509 parsing, when it is needed (routing.services._store)
+
     info = certificates.describe(chain_pem)
     with transaction.atomic():
         row = PortalCertificate.objects.select_for_update().get(namespace=naming.namespace())

@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.routes import primary_host
 from paas import audit, crypto
 from paas.access import Principal
-from routing import certificates, htpasswd, validation, verify
+from routing import htpasswd, validation, verify
 from routing.models import (
     AppGateway,
     BasicAuthUser,
@@ -264,6 +264,10 @@ def _has_upload(domain: Domain) -> bool:
 
 
 def _store(certificate: Certificate, chain_pem: str, key_pem: str) -> None:
+    # X.509 parsing (cryptography.x509: ~3.5 MiB a process) loads when a certificate is
+    # stored or uploaded, not in every web and worker process at start.
+    from routing import certificates
+
     info = certificates.describe(chain_pem)
     certificate.chain_pem = chain_pem
     certificate.key_ciphertext = crypto.encrypt(key_pem)
@@ -283,6 +287,8 @@ def upload_certificate(
     *, domain: Domain, principal: Principal | None, chain_pem: str, key_pem: str
 ) -> Certificate:
     """Serve ``domain`` with an uploaded pair (checked first); ACME stops for it."""
+    from routing import certificates  # as in _store
+
     try:
         checked = certificates.check_pair(chain_pem, key_pem, domain.hostname)
     except certificates.CertificateProblem as exc:

@@ -1,4 +1,5 @@
-"""What the worker's process imports: not the admin, which only the URLs load."""
+"""What the worker's and the web's processes import: not the admin in the worker (only
+the URLs load it), and in neither X.509 parsing until a certificate is stored."""
 
 from __future__ import annotations
 
@@ -19,22 +20,25 @@ app.loader.import_default_modules()
 import apps.watch
 berth_admin = ("paas.admin", "apps.admin", "apps.compose.admin", "apps.git.admin",
                "apps.volumes.admin", "nodes.admin", "routing.admin")
-worker = sorted(name for name in (*berth_admin, "django_stubs_ext") if name in sys.modules)
+later = ("cryptography.x509", "routing.certificates")
+worker = sorted(name for name in (*berth_admin, *later, "django_stubs_ext") if name in sys.modules)
 from django.contrib import admin
 from django.urls import get_resolver
 get_resolver().url_patterns
 print(json.dumps({
     "worker": worker,
     "web": [name for name in berth_admin if name not in sys.modules],
+    "web_later": [name for name in later if name in sys.modules],
     "registered": sorted(model._meta.label for model in admin.site._registry),
 }))
 """
 
 
-def test_the_worker_does_not_load_the_admin_and_the_urls_do(tmp_path):
+def test_the_worker_does_not_load_the_admin_the_urls_do_and_neither_loads_x509(tmp_path):
     output = run_python(tmp_path, "-c", SCRIPT, CELERY_SKIP_CHECKS="1")
     report = json.loads(output.strip().splitlines()[-1])
     assert report["worker"] == []
     # Every admin module is found when the URLs load, and registers its models.
     assert report["web"] == []
+    assert report["web_later"] == []  # routing.services and routing.portal import it
     assert {"paas.Team", "apps.App", "nodes.Node", "routing.Domain"} <= set(report["registered"])
