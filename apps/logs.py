@@ -1,8 +1,9 @@
 """App logs from swarm: the last lines of every task merged in time order, and following.
 
 The engine returns each task's tail separately; :func:`tail` merges them by
-timestamp. :func:`follow` prints the tail, then asks for the lines since the last
-one seen every second, until its time is up or its client has gone.
+timestamp. :func:`follow` prints the tail, then asks every second for the lines of
+the last few seconds and prints those it has not, until its time is up or its client
+has gone.
 
 A followed stream holds one of the web's threads for as long as it lasts (up to
 ``BERTH_LOG_FOLLOW_SECONDS``, or until its client leaves), so :data:`SLOTS` keeps them to
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_TAIL = 10_000
 FOLLOW_SECONDS = 3600
 POLL_SECONDS = 1.0
+# How much earlier than the newest line shown a followed stream still catches a line.
+LATE_SECONDS = 2
 _TASK = re.compile(r"com\.docker\.swarm\.task\.id=([a-z0-9]+)")
 
 
@@ -97,15 +100,17 @@ def follow(
 ) -> Iterator[str]:
     """The tail, then new lines until ``seconds`` pass or the client goes away.
 
-    New lines are asked for every ``poll`` seconds (those since the last one seen)
-    rather than read from the engine's own follow stream: the SDK reads that stream
-    without a timeout, so on a quiet app it blocks until a line comes, and neither the
-    deadline nor a client that hung up (``gone``, the server's word on the connection)
-    would be noticed: the stream and its slot would outlive the client for good.
+    New lines are asked for every ``poll`` seconds (those since the newest one seen,
+    less :data:`LATE_SECONDS`) rather than read from the engine's own follow stream:
+    the SDK reads that stream without a timeout, so on a quiet app it blocks until a
+    line comes, and neither the deadline nor a client that hung up (``gone``, the
+    server's word on the connection) would be noticed: the stream and its slot would
+    outlive the client for good.
     """
-    last: LogLine | None = None
-    for line in tail(app_name, count):
-        last = line
+    start = tail(app_name, count)
+    window = Window(floor=start[0] if start else None)
+    for line in start:
+        window.shown(line)
         yield line.render(timestamps=timestamps)
     deadline = time.monotonic() + seconds
     while not gone():
@@ -113,22 +118,58 @@ def follow(
         if pause <= 0:
             return
         time.sleep(pause)
-        since = _epoch(last.timestamp) if last else int(time.time() - poll) - 1
+        since = window.since(default=int(time.time() - poll) - 1)
         try:
-            fresh = sorted(
-                lines(_stream(app_name, tail="all", follow=False, since=since)),
-                key=lambda line: line.order,
-            )
+            batch = list(lines(_stream(app_name, tail="all", follow=False, since=since)))
         except NotFound:
             yield "[the app's service is gone]\n"
             return
         except (EngineError, OSError) as exc:
             log.debug("log lines of %s not read: %s", app_name, exc)
             continue
+        for line in window.unseen(batch, since):
+            yield line.render(timestamps=timestamps)
+
+
+class Window:
+    """The lines a followed stream has shown lately, so a poll shows only the others.
+
+    Each poll asks for the lines since the newest shown, less :data:`LATE_SECONDS`: a
+    task's line can reach the engine after a later line of another task (another
+    node's, most of all), and asking from the newest alone would skip it. The lines
+    of those seconds that were shown already are not shown again, nor those older than
+    ``floor``, the tail's first line (the tail left them out).
+    """
+
+    def __init__(self, floor: LogLine | None = None) -> None:
+        self.floor = floor
+        self.lines: set[LogLine] = set()
+        self.newest: LogLine | None = None
+
+    def shown(self, line: LogLine) -> None:
+        self.lines.add(line)
+        if self.newest is None or line.order > self.newest.order:
+            self.newest = line
+
+    def since(self, *, default: int) -> int:
+        """The epoch second to ask from (``default`` before any line)."""
+        return _epoch(self.newest.timestamp) - LATE_SECONDS if self.newest else default
+
+    def unseen(self, batch: Iterable[LogLine], since: int) -> list[LogLine]:
+        """The lines of a poll asked from ``since`` not shown yet, oldest first; lines
+        from before ``since`` are forgotten (no poll will return them again)."""
+        fresh = sorted(
+            {
+                line
+                for line in batch
+                if line not in self.lines and (self.floor is None or line.order >= self.floor.order)
+            },
+            key=lambda line: line.order,
+        )
         for line in fresh:
-            if last is None or line.order > last.order:
-                last = line
-                yield line.render(timestamps=timestamps)
+            self.shown(line)
+        self.lines = {line for line in self.lines if _epoch(line.timestamp) >= since}
+        return fresh
 
 
 def _epoch(timestamp: str) -> int:
