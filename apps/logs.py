@@ -143,11 +143,11 @@ class Window:
 
     def __init__(self, floor: LogLine | None = None) -> None:
         self.floor = floor
-        self.lines: set[LogLine] = set()
+        self.recent: set[LogLine] = set()
         self.newest: LogLine | None = None
 
     def shown(self, line: LogLine) -> None:
-        self.lines.add(line)
+        self.recent.add(line)
         if self.newest is None or line.order > self.newest.order:
             self.newest = line
 
@@ -162,13 +162,14 @@ class Window:
             {
                 line
                 for line in batch
-                if line not in self.lines and (self.floor is None or line.order >= self.floor.order)
+                if line not in self.recent
+                and (self.floor is None or line.order >= self.floor.order)
             },
             key=lambda line: line.order,
         )
         for line in fresh:
             self.shown(line)
-        self.lines = {line for line in self.lines if _epoch(line.timestamp) >= since}
+        self.recent = {line for line in self.recent if _epoch(line.timestamp) >= since}
         return fresh
 
 

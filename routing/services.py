@@ -264,8 +264,8 @@ def _has_upload(domain: Domain) -> bool:
 
 
 def _store(certificate: Certificate, chain_pem: str, key_pem: str) -> None:
-    # X.509 parsing (cryptography.x509: ~3.5 MiB a process) loads when a certificate is
-    # stored or uploaded, not in every web and worker process at start.
+    # X.509 parsing (cryptography.x509, ~30 modules) loads when a certificate is stored
+    # or uploaded, not in every web and worker process at start.
     from routing import certificates
 
     info = certificates.describe(chain_pem)

@@ -46,4 +46,4 @@ def test_lines_before_the_window_are_forgotten():
 
     window.unseen([at(30, "0", "a", "new")], since(window))
 
-    assert window.lines == {at(30, "0", "a", "new")}
+    assert window.recent == {at(30, "0", "a", "new")}
