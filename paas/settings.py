@@ -131,9 +131,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
-    # The admin's modules load with the URLs (paas/urls.py), so the worker, which serves
-    # none, does not import them.
-    "django.contrib.admin.apps.SimpleAdminConfig",
+    # The apps' admin modules load with the URLs or the checks (paas.apps.load_admin).
+    "paas.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

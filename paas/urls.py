@@ -1,13 +1,11 @@
-import django_stubs_ext
 from django.contrib import admin
 from django.urls import include, path
 
-# Only a process that serves URLs loads the admin: each app's admin module (found here,
-# not when Django starts, see INSTALLED_APPS) and django-stubs' generic classes they
-# subscript (ModelAdmin[Team]), whose patch imports the admin, feeds and sitemaps. The
-# worker (paas/production/worker.py) holds neither: 1.2 MiB and ~35 modules.
-django_stubs_ext.monkeypatch()
-admin.autodiscover()
+from paas.apps import load_admin
+
+# Each app's admin module, found here rather than when Django starts (the worker serves
+# no URL and does not need them).
+load_admin()
 
 urlpatterns = [
     path("admin/", admin.site.urls),

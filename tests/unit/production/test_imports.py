@@ -43,3 +43,25 @@ def test_the_worker_does_not_load_the_admin_the_urls_do_and_neither_loads_x509(t
     assert report["web"] == []
     assert report["web_later"] == []  # routing.services and routing.portal import it
     assert report["registered"] == ["paas.Team", "apps.App", "nodes.Node", "routing.Domain"]
+
+
+# The system checks of the admin alone (no URL check to load the URLs first): the
+# migrate job runs the checks before every install or upgrade.
+CHECKS = """
+import json, sys
+import django
+django.setup()
+from django.core import checks
+messages = checks.run_checks(tags=[checks.Tags.admin])
+print(json.dumps({
+    "loaded": "paas.admin" in sys.modules and "nodes.admin" in sys.modules,
+    "messages": [str(message) for message in messages],
+}))
+"""
+
+
+def test_the_admins_system_checks_load_and_check_every_admin_module(tmp_path):
+    output = run_python(tmp_path, "-c", CHECKS)
+    report = json.loads(output.strip().splitlines()[-1])
+    assert report["loaded"] is True
+    assert report["messages"] == []
