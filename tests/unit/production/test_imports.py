@@ -1,5 +1,6 @@
-"""What the worker's and the web's processes import: not the admin in the worker (only
-the URLs load it), and in neither X.509 parsing until a certificate is stored."""
+"""What the worker's and the web's processes import: not the admin in the worker (the
+URLs and the admin's own checks load it), and in neither X.509 parsing until a
+certificate is stored."""
 
 from __future__ import annotations
 
