@@ -19,8 +19,9 @@ charged for the files it reads, as on a fresh host. Then 10 deployments through 
 gateway and the API (a first use of every code path: lazy imports, caches), measured
 idle again, then BENCH_ROUNDS (default 2) rounds of BENCH_DEPLOYS (default 100) more
 over 10 apps, each deployed with a new image version in turn, measured idle after
-each round: what a round adds is growth, what the first 10 added is warm-up. The goal is under 160 MB for web + worker + beat
-+ Redis at idle, no growth after the deployments, idle CPU near zero.
+each round: what a round adds is growth, what the first 10 added is warm-up. The
+goal is under 160 MB for web + worker + beat + Redis at idle, no growth after the
+deployments, idle CPU near zero.
 
 Run: ``python -m bench footprint``. Prints a table, writes
 bench/results/footprint-<time>.json, removes everything it made. BENCH_SETTINGS

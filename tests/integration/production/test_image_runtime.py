@@ -39,7 +39,8 @@ for fails in (lambda: signing.loads("not-signed"), lambda: json.loads("{")):
     try:
         fails()
     except Exception as error:
-        frames += [(frame.filename, frame.line) for frame in traceback.extract_tb(error.__traceback__)
+        frames += [(frame.filename, frame.line)
+                   for frame in traceback.extract_tb(error.__traceback__)
                    if frame.filename != "<string>"]
 print(json.dumps({
     "optimize": sys.flags.optimize,
